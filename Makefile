@@ -1,0 +1,49 @@
+# appealsite: `make run` to try it, `make test` to check it.
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+# Development defaults for `make run`; anything already in the environment wins.
+export DJANGO_DEBUG ?= 1
+export SITE_URL ?= http://127.0.0.1:$(PORT)
+
+.PHONY: help run test lint venv clean
+
+help:
+	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
+	@echo "make test   install the dev tools, then lint and run the whole test suite"
+
+# The virtualenv, built with a Python 3.12+ that scripts/find-python locates.
+$(BIN)/python:
+	@python=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: $(BIN)/python requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime-installed
+
+venv: $(VENV)/.runtime-installed
+
+run: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

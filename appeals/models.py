@@ -1,0 +1,326 @@
+from contextlib import suppress
+from functools import cached_property
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Case, Prefetch, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from appeals.rendering import render_markdown
+
+
+def normalize_email(address: str) -> str:
+    """Return the form of an address used to tell whether two emails are one person.
+
+    Trimmed, lower-cased, and with an internationalized domain in its ASCII
+    (IDNA) form, so that "Ann@Example.org " and "ann@example.org" are one signer.
+    """
+    local, _at, domain = address.strip().rpartition("@")
+    domain = domain.lower()
+    # An invalid IDN keeps its lower-cased text, which is still unique per signer.
+    with suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.lower()}@{domain}" if local else address.strip().lower()
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(
+        _("short name"),
+        max_length=50,
+        blank=True,
+        help_text=_("Abbreviation used where space is short, e.g. “NRW”."),
+    )
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    country = CountryField(_("country"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="organizations/", blank=True)
+    is_verified = models.BooleanField(
+        _("verified"),
+        default=False,
+        help_text=_("Tick once staff have confirmed that this organization is real."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self):
+        return self.name
+
+
+class AppealQuerySet(models.QuerySet):
+    def published(self) -> "AppealQuerySet":
+        """Appeals the public may see: past the draft stage and past their start."""
+        return self.exclude(status=Appeal.Status.DRAFT).filter(
+            published_at__lte=timezone.now()
+        )
+
+    def open(self) -> "AppealQuerySet":
+        """Published appeals that still accept signatures."""
+        return self.published().filter(
+            Q(closes_at__isnull=True) | Q(closes_at__gt=timezone.now()),
+            status=Appeal.Status.PUBLISHED,
+        )
+
+    def open_first(self) -> "AppealQuerySet":
+        """Order open appeals before closed ones, newest first within each group."""
+        is_open = Q(status=Appeal.Status.PUBLISHED) & (
+            Q(closes_at__isnull=True) | Q(closes_at__gt=timezone.now())
+        )
+        return self.alias(
+            open_rank=Case(When(is_open, then=Value(0)), default=Value(1))
+        ).order_by("open_rank", "-published_at", "-pk")
+
+    def with_authors(self) -> "AppealQuerySet":
+        """Fetch the authoring organizations, in order, in one extra query."""
+        return self.prefetch_related(
+            Prefetch(
+                "authorships",
+                queryset=Authorship.objects.select_related("organization"),
+            )
+        )
+
+
+class Appeal(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CLOSED = "closed", _("Closed")
+        ARCHIVED = "archived", _("Archived")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        help_text=_("The last part of the public address: /appeals/<slug>/."),
+    )
+    addressee = models.CharField(
+        _("addressee"),
+        max_length=300,
+        help_text=_("Whom the letter is written to, e.g. “the Government of …”."),
+    )
+    summary = models.TextField(
+        _("summary"),
+        max_length=500,
+        help_text=_(
+            "A short lede in plain text, shown in listings and when the page is shared."
+        ),
+    )
+    body = models.TextField(
+        _("body"),
+        help_text=_(
+            "The letter itself, in Markdown. HTML beyond simple formatting and "
+            "links is removed."
+        ),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    authors = models.ManyToManyField(
+        Organization,
+        through="Authorship",
+        related_name="authored_appeals",
+        verbose_name=_("authoring organizations"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(
+        _("published at"),
+        null=True,
+        blank=True,
+        help_text=_("A time in the future schedules publication."),
+    )
+    closes_at = models.DateTimeField(
+        _("closes at"),
+        null=True,
+        blank=True,
+        help_text=_("Optional deadline after which signing stops."),
+    )
+    signature_goal = models.PositiveIntegerField(
+        _("signature goal"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    share_image = models.ImageField(
+        _("share image"),
+        upload_to="appeals/share/",
+        blank=True,
+        help_text=_(
+            "Shown when the page is shared on social networks; 1200×630 works best."
+        ),
+    )
+    signature_count = models.PositiveIntegerField(
+        _("confirmed signatures"),
+        default=0,
+        editable=False,
+        help_text=_("Kept up to date from the signatures themselves."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="appeal_published_has_date",
+                violation_error_message=_("A published appeal needs a date."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "published_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("appeals:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status != self.Status.DRAFT
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the appeal accepts signatures right now."""
+        return (
+            self.is_public
+            and self.status == self.Status.PUBLISHED
+            and (self.closes_at is None or self.closes_at > timezone.now())
+        )
+
+    @property
+    def ordered_authors(self) -> list[Organization]:
+        return [authorship.organization for authorship in self.authorships.all()]
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.signature_goal:
+            return None
+        return min(100, self.signature_count * 100 // self.signature_goal)
+
+    @cached_property
+    def body_html(self) -> str:
+        return render_markdown(self.body)
+
+
+class Authorship(models.Model):
+    """An organization that issued an appeal, in the order the letter names them."""
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="authorships"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="authorships",
+        verbose_name=_("organization"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("authoring organization")
+        verbose_name_plural = _("authoring organizations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "organization"], name="unique_author_per_appeal"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.organization)
+
+
+class SignatureQuerySet(models.QuerySet):
+    def confirmed(self) -> "SignatureQuerySet":
+        return self.filter(status=Signature.Status.CONFIRMED)
+
+    def public(self) -> "SignatureQuerySet":
+        """Signatures whose signers chose to have their name shown."""
+        return self.filter(visibility=Signature.Visibility.PUBLIC)
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REJECTED = "rejected", _("Rejected")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Show my name and city on the list of signatories")
+        COUNTED = "counted", _("Count my signature but do not show my name")
+
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("appeal"),
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    email = models.EmailField(_("email"), max_length=254)
+    email_normalized = models.CharField(
+        _("normalized email"),
+        max_length=254,
+        editable=False,
+        help_text=_("Lower-cased and trimmed; one signature per address per appeal."),
+    )
+    country = CountryField(_("country"), blank_label=_("Choose a country"))
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    affiliation = models.CharField(
+        _("affiliation or occupation"), max_length=200, blank=True
+    )
+    comment = models.TextField(_("why I sign"), max_length=1000, blank=True)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility, default=Visibility.PUBLIC
+    )
+    has_newsletter_consent = models.BooleanField(_("newsletter consent"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "email_normalized"],
+                name="unique_signature_per_email_per_appeal",
+            ),
+        ]
+        indexes = [models.Index(fields=["appeal", "status"])]
+
+    def __str__(self):
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.email_normalized = normalize_email(self.email)
+        super().save(*args, **kwargs)

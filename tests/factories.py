@@ -1,0 +1,57 @@
+"""Small helpers that create valid rows with overridable fields."""
+
+from datetime import timedelta
+from itertools import count
+
+from django.utils import timezone
+
+from appeals.models import Appeal, Authorship, Organization, Signature
+
+_sequence = count(1)
+
+
+def make_organization(**overrides) -> Organization:
+    number = next(_sequence)
+    fields = {
+        "name": f"Organization {number}",
+        "slug": f"organization-{number}",
+        "website": f"https://org{number}.example.org/",
+    }
+    fields.update(overrides)
+    return Organization.objects.create(**fields)
+
+
+def make_appeal(*, authors=(), **overrides) -> Appeal:
+    number = next(_sequence)
+    fields = {
+        "title": f"Appeal number {number}",
+        "slug": f"appeal-{number}",
+        "addressee": "the Government",
+        "summary": "A short summary of the appeal.",
+        "body": "We call on you to act.",
+        "status": Appeal.Status.PUBLISHED,
+        "published_at": timezone.now() - timedelta(days=1),
+    }
+    fields.update(overrides)
+    appeal = Appeal.objects.create(**fields)
+    for position, organization in enumerate(authors):
+        Authorship.objects.create(
+            appeal=appeal, organization=organization, position=position
+        )
+    return appeal
+
+
+def make_signature(appeal: Appeal, **overrides) -> Signature:
+    number = next(_sequence)
+    fields = {
+        "full_name": f"Signer {number}",
+        "email": f"signer{number}@example.org",
+        "country": "UA",
+        "city": "Kyiv",
+        "visibility": Signature.Visibility.PUBLIC,
+        "status": Signature.Status.CONFIRMED,
+    }
+    fields.update(overrides)
+    if fields["status"] == Signature.Status.CONFIRMED:
+        fields.setdefault("confirmed_at", timezone.now())
+    return Signature.objects.create(appeal=appeal, **fields)

@@ -1,0 +1,61 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from appeals.management.commands.load_demo import DEMO_SLUG, DEMO_STAFF_USERNAME
+from appeals.models import Appeal, Organization, Signature
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return (
+        Organization.objects.count(),
+        Appeal.objects.count(),
+        Signature.objects.count(),
+        list(Appeal.objects.values_list("slug", "signature_count")),
+    )
+
+
+def test_load_demo_is_idempotent(settings, client):
+    settings.DEBUG = True
+    call_command("load_demo", stdout=None)
+    first = snapshot()
+    call_command("load_demo")
+
+    assert snapshot() == first
+    appeal = Appeal.objects.get(slug=DEMO_SLUG)
+    assert appeal.signature_count == appeal.signatures.confirmed().count() > 0
+    assert len(appeal.ordered_authors) == 2
+    response = client.get(reverse("appeals:detail", kwargs={"slug": DEMO_SLUG}))
+    assert response.status_code == 200
+    assert appeal.title in response.content.decode()
+
+
+def test_load_demo_creates_the_demo_staff_login_only_in_development(settings):
+    settings.DEBUG = False
+    call_command("load_demo")
+    assert not get_user_model().objects.filter(username=DEMO_STAFF_USERNAME).exists()
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    user = get_user_model().objects.get(username=DEMO_STAFF_USERNAME)
+    assert user.is_staff
+
+
+def test_recount_signatures_corrects_drift():
+    call_command("load_demo")
+    appeal = Appeal.objects.get(slug=DEMO_SLUG)
+    true_count = appeal.signature_count
+    Appeal.objects.filter(pk=appeal.pk).update(signature_count=true_count + 5)
+
+    from appeals.services import recount_signatures
+
+    corrected = recount_signatures()
+
+    assert [(a.pk, old, new) for a, old, new in corrected] == [
+        (appeal.pk, true_count + 5, true_count)
+    ]
+    appeal.refresh_from_db()
+    assert appeal.signature_count == true_count

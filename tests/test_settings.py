@@ -1,0 +1,43 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def start_django(**env_overrides):
+    """Start Django in a fresh interpreter with the given environment."""
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "appealsite.settings"
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_start_up_refuses_a_missing_secret_key_when_debug_is_off():
+    result = start_django(DJANGO_DEBUG="0")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 50}, {"DJANGO_DEBUG": "1"}],
+    ids=["production-with-key", "development"],
+)
+def test_start_up_succeeds_when_configured(env):
+    result = start_django(**env)
+
+    assert result.returncode == 0, result.stderr
