@@ -1,32 +1,171 @@
 """Writes that touch several rows or have side effects. Views and admin call these."""
 
-from django.db import transaction
-from django.db.models import Count, Q
+from datetime import timedelta
+from functools import partial
 
-from appeals.models import Appeal, Signature
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.tasks import Task
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from appeals import tasks
+from appeals.emails import Message
+from appeals.models import (
+    Appeal,
+    OrganizationSignature,
+    Signature,
+    SignatureCountDelta,
+    normalize_email,
+)
+
+# One address gets at most this many emails per appeal per day, however often
+# someone submits it.
+MAX_EMAILS_PER_ADDRESS_PER_DAY = 3
+# How long count changes may wait before they are folded into the stored count.
+COUNT_REFRESH_SECONDS = 5
+
+SIGNING_CLOSED = _("Signing is closed.")
 
 
 @transaction.atomic
-def recount_signatures(
-    *, appeals: "list[Appeal] | None" = None
-) -> list[tuple[Appeal, int, int]]:
-    """Recompute each appeal's stored count from its rows; return what was corrected.
+def sign_appeal(*, appeal: Appeal, data: dict, language: str) -> Signature:
+    """Record a person's signature, or find theirs, and write to their mailbox.
 
-    Each item is (appeal, stored count, true count) for an appeal whose stored count
-    had drifted and has now been fixed.
+    The caller learns nothing about the address's history: a new address gets a
+    confirmation link, a pending one gets it again, a confirmed one is told it has
+    already signed.
     """
-    queryset = Appeal.objects.annotate(
-        true_count=Count(
-            "signatures", filter=Q(signatures__status=Signature.Status.CONFIRMED)
+    return _record(Signature, appeal=appeal, data=data, language=language)
+
+
+@transaction.atomic
+def cosign_appeal(
+    *, appeal: Appeal, data: dict, language: str
+) -> OrganizationSignature:
+    """Record an organization's co-signature, confirmed by email like a person's."""
+    return _record(OrganizationSignature, appeal=appeal, data=data, language=language)
+
+
+def _record(model, *, appeal, data, language):
+    if not appeal.is_open:
+        raise ValidationError(SIGNING_CLOSED, code="closed")
+    email_normalized = normalize_email(data["email"])
+    try:
+        with transaction.atomic():
+            signature = model.objects.create(appeal=appeal, language=language, **data)
+    except IntegrityError:
+        # The same address signed before, or is signing right now in another
+        # request: the unique constraint let only one row in. Use that one.
+        signature = model.objects.get(appeal=appeal, email_normalized=email_normalized)
+    message = {
+        model.Status.PENDING: Message.CONFIRM,
+        model.Status.CONFIRMED: Message.ALREADY_SIGNED,
+    }.get(signature.status)
+    if message and _claim_email_slot(signature):
+        _enqueue_after_commit(
+            tasks.send_signature_email,
+            signature._meta.label_lower,
+            signature.pk,
+            message.value,
+        )
+    return signature
+
+
+def resend_confirmation(*, signature: Signature | OrganizationSignature) -> bool:
+    """Send the confirmation link again to a pending signature, within the limit."""
+    if signature.status != signature.Status.PENDING:
+        return False
+    if not _claim_email_slot(signature):
+        return False
+    _enqueue_after_commit(
+        tasks.send_signature_email,
+        signature._meta.label_lower,
+        signature.pk,
+        Message.CONFIRM.value,
+    )
+    return True
+
+
+@transaction.atomic
+def confirm_signature(*, signature: Signature | OrganizationSignature) -> bool:
+    """Confirm a pending signature; return False if it was not pending."""
+    if not signature.appeal.accepts_confirmations:
+        raise ValidationError(SIGNING_CLOSED, code="closed")
+    model = type(signature)
+    confirmed = model.objects.filter(
+        pk=signature.pk, status=model.Status.PENDING
+    ).update(status=model.Status.CONFIRMED, confirmed_at=timezone.now())
+    if confirmed and model is Signature:
+        _change_count(signature.appeal, +1)
+    signature.refresh_from_db()
+    return bool(confirmed)
+
+
+@transaction.atomic
+def withdraw_signature(*, signature: Signature | OrganizationSignature) -> bool:
+    """Withdraw a signature and erase the signer's personal data.
+
+    Return False if it was already withdrawn. The count drops at once for the
+    public list and within seconds for the stored count.
+    """
+    model = type(signature)
+    current = model.objects.select_for_update().get(pk=signature.pk)
+    if current.status == model.Status.WITHDRAWN:
+        return False
+    was_counted = model is Signature and current.status == model.Status.CONFIRMED
+    for field, value in model.ERASED_VALUES.items():
+        setattr(current, field, value)
+    current.status = model.Status.WITHDRAWN
+    current.withdrawn_at = timezone.now()
+    current.save()
+    if was_counted:
+        _change_count(current.appeal, -1)
+    signature.refresh_from_db()
+    return True
+
+
+def _change_count(appeal: Appeal, delta: int) -> None:
+    SignatureCountDelta.objects.create(appeal=appeal, delta=delta)
+    transaction.on_commit(_schedule_count_refresh)
+
+
+def _schedule_count_refresh() -> None:
+    """Fold count changes soon: once per window, however many changes come in."""
+    task = tasks.fold_signature_counts
+    if not task.get_backend().supports_defer:
+        task.enqueue()  # Development and tests: fold right away.
+        return
+    if cache.add("appeals:count-refresh-scheduled", True, COUNT_REFRESH_SECONDS):
+        # Changes arriving while this waits are folded by this same run.
+        run_after = timezone.now() + timedelta(seconds=COUNT_REFRESH_SECONDS)
+        task.using(run_after=run_after).enqueue()
+
+
+def _claim_email_slot(signature: Signature | OrganizationSignature) -> bool:
+    """Count one more email to this address today; False once the limit is reached."""
+    today = timezone.localdate()
+    claimed = (
+        type(signature)
+        .objects.filter(pk=signature.pk)
+        .filter(
+            ~Q(emails_sent_on=today)
+            | Q(emails_sent_count__lt=MAX_EMAILS_PER_ADDRESS_PER_DAY)
+        )
+        .update(
+            emails_sent_count=Case(
+                When(emails_sent_on=today, then=F("emails_sent_count") + 1),
+                default=Value(1),
+            ),
+            emails_sent_on=today,
         )
     )
-    if appeals is not None:
-        queryset = queryset.filter(pk__in=[appeal.pk for appeal in appeals])
-    corrected = []
-    for appeal in queryset.order_by("pk"):
-        if appeal.signature_count != appeal.true_count:
-            corrected.append((appeal, appeal.signature_count, appeal.true_count))
-            Appeal.objects.filter(pk=appeal.pk).update(
-                signature_count=appeal.true_count
-            )
-    return corrected
+    return bool(claimed)
+
+
+def _enqueue_after_commit(task: Task, *args) -> None:
+    # robust: a queue that cannot take the task is logged, never turned into an
+    # error for a signer whose signature is already saved.
+    transaction.on_commit(partial(task.enqueue, *args), robust=True)

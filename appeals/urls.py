@@ -6,6 +6,25 @@ app_name = "appeals"
 
 urlpatterns = [
     path("", views.AppealListView.as_view(), name="list"),
-    path("appeals/<slug:slug>/", views.AppealDetailView.as_view(), name="detail"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("appeals/<slug:slug>/", views.appeal_detail, name="detail"),
     path("appeals/<slug:slug>/sign/", views.sign, name="sign"),
+    path(
+        "appeals/<slug:slug>/sign/check-email/", views.check_email, name="check_email"
+    ),
+    path("appeals/<slug:slug>/thank-you/", views.thanks, name="thanks"),
+    path("appeals/<slug:slug>/withdrawn/", views.withdrawn, name="withdrawn"),
+    path("appeals/<slug:slug>/signatures/", views.signature_list, name="signatures"),
+    path(
+        "appeals/<slug:slug>/organizations/sign/",
+        views.organization_sign,
+        name="organization_sign",
+    ),
+    path(
+        "appeals/<slug:slug>/organizations/thank-you/",
+        views.organization_thanks,
+        name="organization_thanks",
+    ),
+    path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("signatures/withdraw/<str:token>/", views.withdraw, name="withdraw"),
 ]

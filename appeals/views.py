@@ -1,10 +1,22 @@
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
-from django.views.generic import DetailView, ListView
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.generic import ListView
 
-from appeals.forms import SignatureForm
-from appeals.models import Appeal
+from appeals import services
+from appeals.emails import absolute_url
+from appeals.forms import OrganizationSignatureForm, SignatureForm
+from appeals.models import Appeal, OrganizationSignature
+from appeals.pagination import KeysetQueryForm, newest_first_page
+from appeals.sharing import share_links
+from appeals.tokens import ExpiredToken, InvalidToken, Purpose, read_token
+
+LATEST_SIGNATURES_ON_APPEAL_PAGE = 5
+SIGNATURES_PER_PAGE = 50
 
 
 class AppealListView(ListView):
@@ -16,23 +28,252 @@ class AppealListView(ListView):
         return Appeal.objects.published().with_authors().open_first()
 
 
-class AppealDetailView(DetailView):
-    template_name = "appeals/appeal_detail.html"
-    context_object_name = "appeal"
-
-    def get_queryset(self):
-        return Appeal.objects.published().with_authors()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        if self.object.is_open:
-            context["form"] = SignatureForm(
-                action=reverse("appeals:sign", kwargs={"slug": self.object.slug})
-            )
-        return context
+def published_appeal(slug: str) -> Appeal:
+    return get_object_or_404(Appeal.objects.published().with_authors(), slug=slug)
 
 
-@require_POST
+@require_GET
+def appeal_detail(request, slug):
+    appeal = published_appeal(slug)
+    form = SignatureForm(action=sign_url(appeal)) if appeal.is_open else None
+    return render_appeal(request, appeal, form=form)
+
+
+def render_appeal(request, appeal, *, form, status=200):
+    latest = appeal.signatures.confirmed().public().order_by("-pk")
+    context = {
+        "appeal": appeal,
+        "form": form,
+        "latest_signatures": latest[:LATEST_SIGNATURES_ON_APPEAL_PAGE],
+        "organization_signatures": appeal.organization_signatures.public().order_by(
+            "confirmed_at", "pk"
+        ),
+    }
+    return render(request, "appeals/appeal_detail.html", context, status=status)
+
+
+def sign_url(appeal: Appeal) -> str:
+    return reverse("appeals:sign", kwargs={"slug": appeal.slug})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def sign(request, slug):
+    appeal = published_appeal(slug)
+    if request.method == "GET":
+        return redirect(appeal)
+    if not appeal.is_open:
+        return render_closed(request, appeal)
+    form = SignatureForm(request.POST, action=sign_url(appeal))
+    if not form.is_valid():
+        return render_appeal(request, appeal, form=form, status=400)
+    try:
+        services.sign_appeal(
+            appeal=appeal, data=form.cleaned_data, language=get_language()
+        )
+    except ValidationError:
+        return render_closed(request, appeal)
+    return redirect("appeals:check_email", slug=appeal.slug)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def organization_sign(request, slug):
+    appeal = published_appeal(slug)
+    if not appeal.is_open:
+        return render_closed(request, appeal)
+    action = reverse("appeals:organization_sign", kwargs={"slug": appeal.slug})
+    data = request.POST if request.method == "POST" else None
+    form = OrganizationSignatureForm(data, action=action)
+    if request.method == "GET" or not form.is_valid():
+        return render(
+            request,
+            "appeals/organization_sign.html",
+            {"appeal": appeal, "form": form},
+            status=200 if request.method == "GET" else 400,
+        )
+    try:
+        services.cosign_appeal(
+            appeal=appeal, data=form.cleaned_data, language=get_language()
+        )
+    except ValidationError:
+        return render_closed(request, appeal)
+    return redirect("appeals:check_email", slug=appeal.slug)
+
+
+def render_closed(request, appeal):
+    return render(
+        request, "appeals/signing_closed.html", {"appeal": appeal}, status=403
+    )
+
+
+@never_cache
+@require_GET
+def check_email(request, slug):
+    """The page every sign submission ends on, whatever the address's history."""
+    appeal = published_appeal(slug)
+    return render(request, "appeals/check_email.html", {"appeal": appeal})
+
+
+def link_problem(request, *, title, message, status, appeal=None):
+    context = {"title": title, "message": message, "appeal": appeal}
+    return render(request, "appeals/link_problem.html", context, status=status)
+
+
+def signature_from_link(request, token, purpose):
+    """Return (signature, None) for a good link, or (None, an error response)."""
+    try:
+        return read_token(token, purpose), None
+    except ExpiredToken:
+        return None, link_problem(
+            request,
+            title=_("This link has expired"),
+            message=_(
+                "Confirmation links work for 7 days. Sign the appeal again with the "
+                "same address and we will send you a new link."
+            ),
+            status=410,
+        )
+    except InvalidToken:
+        return None, link_problem(
+            request,
+            title=_("This link is not valid"),
+            message=_(
+                "The link may be incomplete: copy the whole address from the email "
+                "into your browser."
+            ),
+            status=400,
+        )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    signature, problem = signature_from_link(request, token, Purpose.CONFIRM)
+    if problem:
+        return problem
+    appeal = signature.appeal
+    if signature.status == signature.Status.CONFIRMED:
+        return link_problem(
+            request,
+            title=_("Your signature is already confirmed"),
+            message=_("Thank you: it is counted. There is nothing more to do."),
+            status=409,
+            appeal=appeal,
+        )
+    if signature.status != signature.Status.PENDING:
+        return link_problem(
+            request,
+            title=_("This signature can no longer be confirmed"),
+            message=_("It was withdrawn or removed. You can sign the appeal again."),
+            status=409,
+            appeal=appeal,
+        )
+    if not appeal.accepts_confirmations:
+        return render_closed(request, appeal)
+    if request.method == "POST":
+        try:
+            services.confirm_signature(signature=signature)
+        except ValidationError:
+            return render_closed(request, appeal)
+        if isinstance(signature, OrganizationSignature):
+            return redirect("appeals:organization_thanks", slug=appeal.slug)
+        return redirect("appeals:thanks", slug=appeal.slug)
+    return render(
+        request, "appeals/confirm.html", {"appeal": appeal, "signature": signature}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request, token):
+    signature, problem = signature_from_link(request, token, Purpose.WITHDRAW)
+    if problem:
+        return problem
+    appeal = signature.appeal
+    if signature.status == signature.Status.WITHDRAWN:
+        return link_problem(
+            request,
+            title=_("This signature is already withdrawn"),
+            message=_(
+                "It is no longer counted or shown, and its personal data is erased."
+            ),
+            status=409,
+            appeal=appeal,
+        )
+    if request.method == "POST":
+        services.withdraw_signature(signature=signature)
+        return redirect("appeals:withdrawn", slug=appeal.slug)
+    return render(
+        request, "appeals/withdraw.html", {"appeal": appeal, "signature": signature}
+    )
+
+
+@never_cache
+@require_GET
+def withdrawn(request, slug):
     appeal = get_object_or_404(Appeal.objects.published(), slug=slug)
-    return render(request, "appeals/sign_unavailable.html", {"appeal": appeal})
+    return render(request, "appeals/withdrawn.html", {"appeal": appeal})
+
+
+@never_cache
+@require_GET
+def thanks(request, slug):
+    appeal = published_appeal(slug)
+    url = absolute_url(appeal.get_absolute_url())
+    context = {
+        "appeal": appeal,
+        "signature_count": appeal.current_signature_count(),
+        "share_url": url,
+        "share_links": share_links(url=url, title=appeal.title),
+    }
+    return render(request, "appeals/thanks.html", context)
+
+
+@never_cache
+@require_GET
+def organization_thanks(request, slug):
+    appeal = published_appeal(slug)
+    return render(request, "appeals/organization_thanks.html", {"appeal": appeal})
+
+
+@require_GET
+def signature_list(request, slug):
+    appeal = published_appeal(slug)
+    query = KeysetQueryForm(request.GET)
+    if not query.is_valid():
+        return link_problem(
+            request,
+            title=_("There is no such page"),
+            message=_("The page number in the address is not valid."),
+            status=400,
+            appeal=appeal,
+        )
+    signatures = (
+        appeal.signatures.confirmed()
+        .public()
+        .only(
+            "pk",
+            "full_name",
+            "city",
+            "country",
+            "affiliation",
+            "comment",
+            "comment_status",
+        )
+    )
+    page = newest_first_page(
+        signatures,
+        before=query.cleaned_data["before"],
+        after=query.cleaned_data["after"],
+        oldest=query.cleaned_data["oldest"],
+        size=SIGNATURES_PER_PAGE,
+    )
+    return render(
+        request, "appeals/signature_list.html", {"appeal": appeal, "page": page}
+    )
+
+
+@require_GET
+def privacy(request):
+    return render(request, "appeals/privacy.html")

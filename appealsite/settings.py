@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
+    "django_tasks_db",
     "appeals",
 ]
 
@@ -142,7 +143,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background tasks --------------------------------------------------------
 
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# "immediate" runs tasks in the request (development, tests); "database" queues
+# them for `python manage.py db_worker` (production): emails then never wait for,
+# or fail with, the mail server.
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, "
+        f"not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 
 
 # --- Authentication ----------------------------------------------------------

@@ -6,6 +6,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (rate limits, scheduled refreshes)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def staff_client(client, django_user_model):
     """A client logged in as a superuser with staff access to the admin."""
@@ -14,3 +22,17 @@ def staff_client(client, django_user_model):
     )
     client.force_login(user)
     return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests that need PostgreSQL when the tests run on SQLite."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

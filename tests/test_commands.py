@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
+from appeals.counting import recount_signatures
 from appeals.management.commands.load_demo import DEMO_SLUG, DEMO_STAFF_USERNAME
 from appeals.models import Appeal, Organization, Signature
 
@@ -49,8 +50,6 @@ def test_recount_signatures_corrects_drift():
     appeal = Appeal.objects.get(slug=DEMO_SLUG)
     true_count = appeal.signature_count
     Appeal.objects.filter(pk=appeal.pk).update(signature_count=true_count + 5)
-
-    from appeals.services import recount_signatures
 
     corrected = recount_signatures()
 

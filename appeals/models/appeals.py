@@ -1,10 +1,10 @@
-from contextlib import suppress
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, Prefetch, Q, Value, When
+from django.db.models import Case, Prefetch, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,19 +12,7 @@ from django_countries.fields import CountryField
 
 from appeals.rendering import render_markdown
 
-
-def normalize_email(address: str) -> str:
-    """Return the form of an address used to tell whether two emails are one person.
-
-    Trimmed, lower-cased, and with an internationalized domain in its ASCII
-    (IDNA) form, so that "Ann@Example.org " and "ann@example.org" are one signer.
-    """
-    local, _at, domain = address.strip().rpartition("@")
-    domain = domain.lower()
-    # An invalid IDN keeps its lower-cased text, which is still unique per signer.
-    with suppress(UnicodeError):
-        domain = domain.encode("idna").decode("ascii")
-    return f"{local.lower()}@{domain}" if local else address.strip().lower()
+CONFIRMATION_GRACE_AFTER_CLOSING = timedelta(hours=24)
 
 
 class Organization(models.Model):
@@ -150,6 +138,13 @@ class Appeal(models.Model):
         blank=True,
         help_text=_("Optional deadline after which signing stops."),
     )
+    closed_at = models.DateTimeField(
+        _("closed at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When staff closed the appeal."),
+    )
     signature_goal = models.PositiveIntegerField(
         _("signature goal"),
         null=True,
@@ -212,6 +207,35 @@ class Appeal(models.Model):
         )
 
     @property
+    def signing_closed_at(self) -> datetime | None:
+        """When signing stopped (by staff or by the deadline); None while open."""
+        if self.status in (self.Status.CLOSED, self.Status.ARCHIVED):
+            return self.closed_at or self.updated_at
+        if self.closes_at is not None and self.closes_at <= timezone.now():
+            return self.closes_at
+        return None
+
+    @property
+    def accepts_confirmations(self) -> bool:
+        """Whether pending signatures may still be confirmed.
+
+        Signers get a grace period after closing: the email may arrive late.
+        """
+        if self.is_open:
+            return True
+        closed_at = self.signing_closed_at
+        return (
+            self.is_public
+            and closed_at is not None
+            and timezone.now() < closed_at + CONFIRMATION_GRACE_AFTER_CLOSING
+        )
+
+    def current_signature_count(self) -> int:
+        """Return the exact count now, including changes not yet folded in."""
+        pending = self.count_deltas.aggregate(total=Sum("delta"))["total"] or 0
+        return self.signature_count + pending
+
+    @property
     def ordered_authors(self) -> list[Organization]:
         return [authorship.organization for authorship in self.authorships.all()]
 
@@ -252,75 +276,3 @@ class Authorship(models.Model):
 
     def __str__(self):
         return str(self.organization)
-
-
-class SignatureQuerySet(models.QuerySet):
-    def confirmed(self) -> "SignatureQuerySet":
-        return self.filter(status=Signature.Status.CONFIRMED)
-
-    def public(self) -> "SignatureQuerySet":
-        """Signatures whose signers chose to have their name shown."""
-        return self.filter(visibility=Signature.Visibility.PUBLIC)
-
-
-class Signature(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending confirmation")
-        CONFIRMED = "confirmed", _("Confirmed")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-        REJECTED = "rejected", _("Rejected")
-
-    class Visibility(models.TextChoices):
-        PUBLIC = "public", _("Show my name and city on the list of signatories")
-        COUNTED = "counted", _("Count my signature but do not show my name")
-
-    appeal = models.ForeignKey(
-        Appeal,
-        on_delete=models.PROTECT,
-        related_name="signatures",
-        verbose_name=_("appeal"),
-    )
-    full_name = models.CharField(_("full name"), max_length=200)
-    email = models.EmailField(_("email"), max_length=254)
-    email_normalized = models.CharField(
-        _("normalized email"),
-        max_length=254,
-        editable=False,
-        help_text=_("Lower-cased and trimmed; one signature per address per appeal."),
-    )
-    country = CountryField(_("country"), blank_label=_("Choose a country"))
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    affiliation = models.CharField(
-        _("affiliation or occupation"), max_length=200, blank=True
-    )
-    comment = models.TextField(_("why I sign"), max_length=1000, blank=True)
-    visibility = models.CharField(
-        _("visibility"), max_length=10, choices=Visibility, default=Visibility.PUBLIC
-    )
-    has_newsletter_consent = models.BooleanField(_("newsletter consent"), default=False)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status, default=Status.PENDING
-    )
-    created_at = models.DateTimeField(_("signed at"), default=timezone.now)
-    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-
-    objects = SignatureQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("signature")
-        verbose_name_plural = _("signatures")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["appeal", "email_normalized"],
-                name="unique_signature_per_email_per_appeal",
-            ),
-        ]
-        indexes = [models.Index(fields=["appeal", "status"])]
-
-    def __str__(self):
-        return self.full_name
-
-    def save(self, *args, **kwargs):
-        self.email_normalized = normalize_email(self.email)
-        super().save(*args, **kwargs)

@@ -1,0 +1,59 @@
+"""Emails to signers. Plain text, in the signer's language, never echoing their input.
+
+The signer's name and comment are left out on purpose: anyone can type any address
+into the form, and we must not become a relay for someone else's text.
+"""
+
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from appeals.models import OrganizationSignature, Signature
+from appeals.tokens import Purpose, make_token
+
+
+class Message(StrEnum):
+    CONFIRM = "confirm"
+    ALREADY_SIGNED = "already_signed"
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def send_signature_email(
+    signature: Signature | OrganizationSignature, message: Message
+) -> None:
+    """Send one email about a signature to the address it was made with."""
+    appeal = signature.appeal
+    context = {
+        "appeal": appeal,
+        "site_name": settings.SITE_NAME,
+        "appeal_url": absolute_url(appeal.get_absolute_url()),
+        "confirm_url": absolute_url(
+            reverse(
+                "appeals:confirm",
+                kwargs={"token": make_token(signature, Purpose.CONFIRM)},
+            )
+        ),
+        "withdraw_url": absolute_url(
+            reverse(
+                "appeals:withdraw",
+                kwargs={"token": make_token(signature, Purpose.WITHDRAW)},
+            )
+        ),
+        "is_organization": isinstance(signature, OrganizationSignature),
+    }
+    with translation.override(signature.language):
+        subject = render_to_string(f"appeals/email/{message}_subject.txt", context)
+        body = render_to_string(f"appeals/email/{message}_body.txt", context)
+    EmailMessage(
+        subject=" ".join(subject.split()),  # One line: no header injection.
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[signature.email],
+    ).send()

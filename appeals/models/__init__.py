@@ -1,0 +1,27 @@
+from appeals.models.appeals import (
+    CONFIRMATION_GRACE_AFTER_CLOSING,
+    Appeal,
+    AppealQuerySet,
+    Authorship,
+    Organization,
+)
+from appeals.models.signatures import (
+    PRIVACY_NOTICE_VERSION,
+    OrganizationSignature,
+    Signature,
+    SignatureCountDelta,
+    normalize_email,
+)
+
+__all__ = [
+    "CONFIRMATION_GRACE_AFTER_CLOSING",
+    "PRIVACY_NOTICE_VERSION",
+    "Appeal",
+    "AppealQuerySet",
+    "Authorship",
+    "Organization",
+    "OrganizationSignature",
+    "Signature",
+    "SignatureCountDelta",
+    "normalize_email",
+]

@@ -1,0 +1,235 @@
+from contextlib import suppress
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from appeals.models.appeals import Appeal
+
+# Bump when the privacy notice changes; each consent records the version it was
+# given under.
+PRIVACY_NOTICE_VERSION = "2026-11-28"
+
+
+def normalize_email(address: str) -> str:
+    """Return the form of an address used to tell whether two emails are one person.
+
+    Trimmed, lower-cased, and with an internationalized domain in its ASCII
+    (IDNA) form, so that "Ann@Example.org " and "ann@example.org" are one signer.
+    """
+    local, _at, domain = address.strip().rpartition("@")
+    domain = domain.lower()
+    # An invalid IDN keeps its lower-cased text, which is still unique per signer.
+    with suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.lower()}@{domain}" if local else address.strip().lower()
+
+
+class ConfirmedByEmail(models.Model):
+    """What a person's and an organization's signature share: double opt-in."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REJECTED = "rejected", _("Rejected")
+
+    email = models.EmailField(_("email"), max_length=254)
+    email_normalized = models.CharField(
+        _("normalized email"),
+        max_length=254,
+        editable=False,
+        help_text=_("Lower-cased and trimmed; one signature per address per appeal."),
+    )
+    country = CountryField(_("country"), blank_label=_("Choose a country"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PENDING
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The interface language at signing; emails are written in it."),
+    )
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"),
+        max_length=20,
+        default=PRIVACY_NOTICE_VERSION,
+        editable=False,
+        help_text=_("The privacy notice the signer agreed to when signing."),
+    )
+    created_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # At most a few emails per address, appeal and day; see services.
+    emails_sent_on = models.DateField(null=True, blank=True, editable=False)
+    emails_sent_count = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.email_normalized = normalize_email(self.email) if self.email else ""
+        super().save(*args, **kwargs)
+
+
+class SignatureQuerySet(models.QuerySet):
+    def confirmed(self) -> "SignatureQuerySet":
+        return self.filter(status=Signature.Status.CONFIRMED)
+
+    def public(self) -> "SignatureQuerySet":
+        """Signatures whose signers chose to have their name shown."""
+        return self.filter(visibility=Signature.Visibility.PUBLIC)
+
+
+class Signature(ConfirmedByEmail):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Show my name and city on the list of signatories")
+        COUNTED = "counted", _("Count my signature but do not show my name")
+
+    class CommentStatus(models.TextChoices):
+        PENDING = "pending", _("Awaiting moderation")
+        APPROVED = "approved", _("Approved")
+        HIDDEN = "hidden", _("Hidden")
+
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("appeal"),
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    affiliation = models.CharField(
+        _("affiliation or occupation"), max_length=200, blank=True
+    )
+    comment = models.TextField(_("why I sign"), max_length=1000, blank=True)
+    comment_status = models.CharField(
+        _("comment status"),
+        max_length=10,
+        choices=CommentStatus,
+        default=CommentStatus.PENDING,
+        help_text=_("Only approved comments are ever shown publicly."),
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility, default=Visibility.PUBLIC
+    )
+    has_newsletter_consent = models.BooleanField(_("newsletter consent"), default=False)
+
+    objects = SignatureQuerySet.as_manager()
+
+    # What withdrawal erases; country and dates stay for the count's history.
+    ERASED_VALUES = {
+        "full_name": "",
+        "email": "",
+        "city": "",
+        "affiliation": "",
+        "comment": "",
+        "has_newsletter_consent": False,
+    }
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            # Erased (withdrawn) signatures have no address left to be unique.
+            models.UniqueConstraint(
+                fields=["appeal", "email_normalized"],
+                condition=~Q(email_normalized=""),
+                name="unique_signature_per_email_per_appeal",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["appeal", "status"]),
+            # The public list, newest first, read by keyset pagination.
+            models.Index(
+                fields=["appeal", "-id"],
+                condition=Q(status="confirmed", visibility="public"),
+                name="signature_public_list",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or _("(erased)")
+
+    @property
+    def public_comment(self) -> str:
+        """The comment as the public may see it: only once a moderator approved it."""
+        if self.comment_status == self.CommentStatus.APPROVED:
+            return self.comment
+        return ""
+
+
+class OrganizationSignatureQuerySet(models.QuerySet):
+    def public(self) -> "OrganizationSignatureQuerySet":
+        """Co-signatures confirmed by email and approved by staff."""
+        return self.filter(
+            status=OrganizationSignature.Status.CONFIRMED, is_approved=True
+        )
+
+
+class OrganizationSignature(ConfirmedByEmail):
+    """An organization co-signing an appeal; public once confirmed and approved."""
+
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.PROTECT,
+        related_name="organization_signatures",
+        verbose_name=_("appeal"),
+    )
+    organization_name = models.CharField(_("organization name"), max_length=200)
+    website = models.URLField(_("website"), blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    statement = models.TextField(_("statement"), max_length=1000, blank=True)
+    is_approved = models.BooleanField(
+        _("approved"),
+        default=False,
+        help_text=_("Shown publicly only when confirmed by email and approved."),
+    )
+
+    objects = OrganizationSignatureQuerySet.as_manager()
+
+    # What withdrawal erases: the contact person's data. The organization's own
+    # name stays for the record, but is never shown once withdrawn.
+    ERASED_VALUES = {"contact_name": "", "email": "", "statement": ""}
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("organization co-signature")
+        verbose_name_plural = _("organization co-signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "email_normalized"],
+                condition=~Q(email_normalized=""),
+                name="unique_organization_signature_per_email_per_appeal",
+            ),
+        ]
+
+    def __str__(self):
+        return self.organization_name
+
+
+class SignatureCountDelta(models.Model):
+    """A change to an appeal's confirmed count, not yet folded into the appeal row.
+
+    Confirming or withdrawing appends a row here in the same transaction as the
+    status change, instead of updating the appeal's row: signers never wait on one
+    hot row. A periodic task folds these into Appeal.signature_count.
+    """
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="count_deltas"
+    )
+    delta = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signature count change")
+        verbose_name_plural = _("signature count changes")
+
+    def __str__(self):
+        return f"{self.appeal_id}: {self.delta:+d}"
