@@ -1,12 +1,13 @@
 """Writes that touch several rows or have side effects. Views and admin call these."""
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.tasks import Task
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -169,3 +170,161 @@ def _enqueue_after_commit(task: Task, *args) -> None:
     # robust: a queue that cannot take the task is logged, never turned into an
     # error for a signer whose signature is already saved.
     transaction.on_commit(partial(task.enqueue, *args), robust=True)
+
+
+# --- Publishing workflow -----------------------------------------------------
+
+# action: (statuses it may start from, status it leads to, why it may not)
+TRANSITIONS = {
+    "publish": (
+        {Appeal.Status.DRAFT},
+        Appeal.Status.PUBLISHED,
+        _("Only a draft can be published."),
+    ),
+    "close": (
+        {Appeal.Status.PUBLISHED},
+        Appeal.Status.CLOSED,
+        _("Only a published appeal can be closed."),
+    ),
+    "archive": (
+        {Appeal.Status.PUBLISHED, Appeal.Status.CLOSED},
+        Appeal.Status.ARCHIVED,
+        _("Only a published or closed appeal can be archived."),
+    ),
+    "reopen": (
+        {Appeal.Status.CLOSED, Appeal.Status.ARCHIVED},
+        Appeal.Status.PUBLISHED,
+        _("Only a closed or archived appeal can be reopened."),
+    ),
+}
+
+
+def _transition(appeal: Appeal, action: str) -> None:
+    sources, target, refusal = TRANSITIONS[action]
+    if appeal.status not in sources:
+        raise ValidationError(refusal, code="invalid_transition")
+    appeal.status = target
+
+
+@transaction.atomic
+def publish_appeal(*, appeal: Appeal, at: datetime | None = None) -> Appeal:
+    """Publish a draft now, or schedule it: it appears by itself at `at`."""
+    _transition(appeal, "publish")
+    appeal.published_at = at or timezone.now()
+    appeal.save(update_fields=["status", "published_at", "updated_at"])
+    return appeal
+
+
+@transaction.atomic
+def close_appeal(*, appeal: Appeal) -> Appeal:
+    """Stop signing; pending signatures stay confirmable for a grace period."""
+    _transition(appeal, "close")
+    appeal.closed_at = timezone.now()
+    appeal.save(update_fields=["status", "closed_at", "updated_at"])
+    return appeal
+
+
+@transaction.atomic
+def archive_appeal(*, appeal: Appeal) -> Appeal:
+    """Keep the appeal readable at its address but out of the listings."""
+    _transition(appeal, "archive")
+    appeal.closed_at = appeal.closed_at or timezone.now()
+    appeal.save(update_fields=["status", "closed_at", "updated_at"])
+    return appeal
+
+
+@transaction.atomic
+def reopen_appeal(*, appeal: Appeal) -> Appeal:
+    """Accept signatures again; a passed deadline must be moved first."""
+    if appeal.closes_at is not None and appeal.closes_at <= timezone.now():
+        raise ValidationError(
+            _("The deadline of “%(title)s” has passed: set a later one to reopen it."),
+            code="deadline_passed",
+            params={"title": appeal.title},
+        )
+    _transition(appeal, "reopen")
+    appeal.closed_at = None
+    appeal.save(update_fields=["status", "closed_at", "updated_at"])
+    return appeal
+
+
+# --- Moderation --------------------------------------------------------------
+
+
+@transaction.atomic
+def reject_signatures(*, signatures: QuerySet[Signature]) -> int:
+    """Reject signatures as spam (kept for the record, no longer counted or shown)."""
+    return _move_signatures(
+        signatures.exclude(
+            status__in=[Signature.Status.REJECTED, Signature.Status.WITHDRAWN]
+        ),
+        to_status=lambda row: Signature.Status.REJECTED,
+    )
+
+
+@transaction.atomic
+def restore_signatures(*, signatures: QuerySet[Signature]) -> int:
+    """Undo a rejection: back to confirmed if it was confirmed, else to pending."""
+    return _move_signatures(
+        signatures.filter(status=Signature.Status.REJECTED),
+        to_status=lambda row: (
+            Signature.Status.CONFIRMED
+            if row["confirmed_at"] is not None
+            else Signature.Status.PENDING
+        ),
+    )
+
+
+def _move_signatures(signatures, *, to_status) -> int:
+    """Change statuses row by row and record what that does to each count."""
+    rows = list(
+        signatures.select_for_update().values(
+            "pk", "appeal_id", "status", "confirmed_at"
+        )
+    )
+    deltas = Counter()
+    targets: dict[str, list[int]] = {}
+    for row in rows:
+        target = to_status(row)
+        targets.setdefault(target, []).append(row["pk"])
+        was_counted = row["status"] == Signature.Status.CONFIRMED
+        is_counted = target == Signature.Status.CONFIRMED
+        deltas[row["appeal_id"]] += int(is_counted) - int(was_counted)
+    for target, pks in targets.items():
+        for start in range(0, len(pks), 1000):
+            Signature.objects.filter(pk__in=pks[start : start + 1000]).update(
+                status=target
+            )
+    changed = {appeal_id: delta for appeal_id, delta in deltas.items() if delta}
+    SignatureCountDelta.objects.bulk_create(
+        SignatureCountDelta(appeal_id=appeal_id, delta=delta)
+        for appeal_id, delta in changed.items()
+    )
+    if changed:
+        transaction.on_commit(_schedule_count_refresh)
+    return len(rows)
+
+
+def set_comment_status(
+    *, signatures: QuerySet[Signature], status: Signature.CommentStatus
+) -> int:
+    """Approve or hide the comments of these signatures (those that have one)."""
+    return signatures.exclude(comment="").update(comment_status=status)
+
+
+def approve_organization_signatures(
+    *, signatures: QuerySet[OrganizationSignature]
+) -> int:
+    """Show confirmed co-signatures on the appeal."""
+    return signatures.filter(status=OrganizationSignature.Status.CONFIRMED).update(
+        is_approved=True
+    )
+
+
+def reject_organization_signatures(
+    *, signatures: QuerySet[OrganizationSignature]
+) -> int:
+    """Reject co-signatures: never shown, kept for the record."""
+    return signatures.exclude(status=OrganizationSignature.Status.WITHDRAWN).update(
+        status=OrganizationSignature.Status.REJECTED, is_approved=False
+    )

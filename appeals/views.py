@@ -32,11 +32,22 @@ def published_appeal(slug: str) -> Appeal:
     return get_object_or_404(Appeal.objects.published().with_authors(), slug=slug)
 
 
+def can_preview(user) -> bool:
+    """Staff who may read appeals see drafts and scheduled ones at their address."""
+    return user.is_active and user.is_staff and user.has_perm("appeals.view_appeal")
+
+
 @require_GET
 def appeal_detail(request, slug):
-    appeal = published_appeal(slug)
+    appeals = Appeal.objects.with_authors()
+    if not can_preview(request.user):
+        appeals = appeals.published()
+    appeal = get_object_or_404(appeals, slug=slug)
     form = SignatureForm(action=sign_url(appeal)) if appeal.is_open else None
-    return render_appeal(request, appeal, form=form)
+    response = render_appeal(request, appeal, form=form)
+    if not appeal.is_public:
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def render_appeal(request, appeal, *, form, status=200):
@@ -48,6 +59,7 @@ def render_appeal(request, appeal, *, form, status=200):
         "organization_signatures": appeal.organization_signatures.public().order_by(
             "confirmed_at", "pk"
         ),
+        "delivery_events": appeal.delivery_events.all(),
     }
     return render(request, "appeals/appeal_detail.html", context, status=status)
 

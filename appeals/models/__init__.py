@@ -5,6 +5,7 @@ from appeals.models.appeals import (
     Authorship,
     Organization,
 )
+from appeals.models.delivery import DeliveryEvent, ExportLog
 from appeals.models.signatures import (
     PRIVACY_NOTICE_VERSION,
     OrganizationSignature,
@@ -19,6 +20,8 @@ __all__ = [
     "Appeal",
     "AppealQuerySet",
     "Authorship",
+    "DeliveryEvent",
+    "ExportLog",
     "Organization",
     "OrganizationSignature",
     "Signature",

@@ -143,8 +143,14 @@ class Signature(ConfirmedByEmail):
                 name="unique_signature_per_email_per_appeal",
             ),
         ]
+        permissions = [
+            ("view_signer_email", _("Can view signer emails")),
+            ("export_signatures", _("Can export signatures for delivery")),
+            ("export_signer_emails", _("Can export signer emails")),
+        ]
         indexes = [
             models.Index(fields=["appeal", "status"]),
+            models.Index(fields=["email_normalized"]),
             # The public list, newest first, read by keyset pagination.
             models.Index(
                 fields=["appeal", "-id"],
@@ -224,7 +230,7 @@ class SignatureCountDelta(models.Model):
     appeal = models.ForeignKey(
         Appeal, on_delete=models.CASCADE, related_name="count_deltas"
     )
-    delta = models.SmallIntegerField()
+    delta = models.IntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,0 +1,307 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from appeals import exports, services
+from appeals.models import (
+    Appeal,
+    Authorship,
+    DeliveryEvent,
+    ExportLog,
+    Organization,
+)
+
+WORKFLOW_ACTIONS = {
+    "publish": (gettext_lazy("Publish"), services.publish_appeal),
+    "close": (gettext_lazy("Close signing"), services.close_appeal),
+    "archive": (gettext_lazy("Archive"), services.archive_appeal),
+    "reopen": (gettext_lazy("Reopen"), services.reopen_appeal),
+}
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "country", "is_verified", "updated_at"]
+    list_filter = ["is_verified", "country"]
+    search_fields = ["name", "short_name", "website"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class AuthorshipInline(admin.TabularInline):
+    model = Authorship
+    extra = 1
+    autocomplete_fields = ["organization"]
+    fields = ["organization", "position"]
+    ordering = ["position"]
+
+
+class DeliveryEventInline(admin.StackedInline):
+    model = DeliveryEvent
+    extra = 0
+    fields = ["kind", "occurred_on", "channel", "signature_count", "text", "document"]
+
+
+class PublishForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        label=gettext_lazy("Publish at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=gettext_lazy(
+            "Leave empty to publish now. A future time schedules the appeal: it "
+            "appears by itself then."
+        ),
+    )
+
+
+def _run_workflow_action(modeladmin, request, queryset, action):
+    label, service = WORKFLOW_ACTIONS[action]
+    done = 0
+    for appeal in queryset:
+        try:
+            service(appeal=appeal)
+            done += 1
+        except ValidationError as error:
+            modeladmin.message_user(
+                request, f"{appeal}: {' '.join(error.messages)}", messages.ERROR
+            )
+    if done:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(action)s: %(count)d appeal.", "%(action)s: %(count)d appeals.", done
+            )
+            % {"action": label, "count": done},
+            messages.SUCCESS,
+        )
+
+
+@admin.action(description=gettext_lazy("Publish now"), permissions=["change"])
+def publish_now(modeladmin, request, queryset):
+    _run_workflow_action(modeladmin, request, queryset, "publish")
+
+
+@admin.action(description=gettext_lazy("Close signing"), permissions=["change"])
+def close(modeladmin, request, queryset):
+    _run_workflow_action(modeladmin, request, queryset, "close")
+
+
+@admin.action(description=gettext_lazy("Archive"), permissions=["change"])
+def archive(modeladmin, request, queryset):
+    _run_workflow_action(modeladmin, request, queryset, "archive")
+
+
+@admin.action(description=gettext_lazy("Reopen"), permissions=["change"])
+def reopen(modeladmin, request, queryset):
+    _run_workflow_action(modeladmin, request, queryset, "reopen")
+
+
+@admin.register(Appeal)
+class AppealAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "status",
+        "language",
+        "published_at",
+        "closes_at",
+        "signature_count",
+    ]
+    list_filter = ["status", "language"]
+    search_fields = ["title", "slug", "addressee", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = [
+        "status",
+        "published_at",
+        "closed_at",
+        "signature_count",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [AuthorshipInline, DeliveryEventInline]
+    actions = [publish_now, close, archive, reopen]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "language", "addressee", "summary"]}),
+        (gettext_lazy("Letter"), {"fields": ["body", "share_image"]}),
+        (
+            gettext_lazy("Publication"),
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "closes_at",
+                    "closed_at",
+                    "signature_goal",
+                ],
+                "description": gettext_lazy(
+                    "Change the status with the buttons at the top of this page."
+                ),
+            },
+        ),
+        (
+            gettext_lazy("Record"),
+            {"fields": ["signature_count", "created_at", "updated_at"]},
+        ),
+    ]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/workflow/<str:action>/",
+                view(self.workflow_view),
+                name="appeals_appeal_workflow",
+            ),
+            path(
+                "<int:pk>/export/delivery.csv",
+                view(self.delivery_csv_view),
+                name="appeals_appeal_delivery_csv",
+            ),
+            path(
+                "<int:pk>/export/emails.csv",
+                view(self.emails_csv_view),
+                name="appeals_appeal_emails_csv",
+            ),
+            path(
+                "<int:pk>/delivery-document/",
+                view(self.delivery_document_view),
+                name="appeals_appeal_delivery_document",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        appeal = self.get_object(request, object_id)
+        if appeal is not None:
+            extra_context["workflow_actions"] = [
+                (action, label)
+                for action, (label, _service) in WORKFLOW_ACTIONS.items()
+                if appeal.status in services.TRANSITIONS[action][0]
+            ]
+            extra_context["can_change_status"] = self.has_change_permission(
+                request, appeal
+            )
+            extra_context["can_export"] = request.user.has_perm(
+                "appeals.export_signatures"
+            )
+            extra_context["can_export_emails"] = request.user.has_perm(
+                "appeals.export_signer_emails"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        for event in formset.save(commit=False):
+            if (
+                event.kind == DeliveryEvent.Kind.DELIVERED
+                and event.signature_count is None
+            ):
+                event.signature_count = event.appeal.current_signature_count()
+            event.save()
+        for event in formset.deleted_objects:
+            event.delete()
+        formset.save_m2m()
+
+    def workflow_view(self, request, pk, action):
+        appeal = get_object_or_404(Appeal, pk=pk)
+        if action not in WORKFLOW_ACTIONS:
+            raise PermissionDenied
+        if not self.has_change_permission(request, appeal):
+            raise PermissionDenied
+        label, service = WORKFLOW_ACTIONS[action]
+        form = PublishForm(request.POST or None) if action == "publish" else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                if form is not None:
+                    service(appeal=appeal, at=form.cleaned_data["publish_at"])
+                else:
+                    service(appeal=appeal)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(action)s: done.") % {"action": label},
+                    messages.SUCCESS,
+                )
+            return redirect("admin:appeals_appeal_change", appeal.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "appeal": appeal,
+            "action_label": label,
+            "form": form,
+            "title": f"{label}: {appeal}",
+        }
+        return TemplateResponse(request, "admin/appeals/appeal/workflow.html", context)
+
+    def _export(self, request, pk, *, permission, kind, rows, filename):
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        appeal = get_object_or_404(Appeal, pk=pk)
+        row_count = appeal.signatures.confirmed().count()
+        ExportLog.objects.create(
+            user=request.user, appeal=appeal, kind=kind, row_count=row_count
+        )
+        response = StreamingHttpResponse(
+            exports.csv_bytes(rows(appeal)), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{appeal.slug}-{filename}.csv"'
+        )
+        return response
+
+    def delivery_csv_view(self, request, pk):
+        return self._export(
+            request,
+            pk,
+            permission="appeals.export_signatures",
+            kind=ExportLog.Kind.DELIVERY_CSV,
+            rows=exports.delivery_rows,
+            filename="signatures",
+        )
+
+    def emails_csv_view(self, request, pk):
+        return self._export(
+            request,
+            pk,
+            permission="appeals.export_signer_emails",
+            kind=ExportLog.Kind.EMAILS_CSV,
+            rows=exports.email_rows,
+            filename="signatures-with-emails",
+        )
+
+    def delivery_document_view(self, request, pk):
+        if not request.user.has_perm("appeals.export_signatures"):
+            raise PermissionDenied
+        appeal = get_object_or_404(Appeal.objects.with_authors(), pk=pk)
+        names = (
+            appeal.signatures.confirmed()
+            .public()
+            .order_by("pk")
+            .values_list("full_name", "city", "country")
+        )
+        ExportLog.objects.create(
+            user=request.user,
+            appeal=appeal,
+            kind=ExportLog.Kind.DELIVERY_DOCUMENT,
+            row_count=appeal.signatures.confirmed().count(),
+        )
+        context = {
+            "appeal": appeal,
+            "names": names.iterator(chunk_size=exports.ITERATOR_CHUNK),
+            "cosignatures": appeal.organization_signatures.public().order_by("pk"),
+            "signature_count": appeal.current_signature_count(),
+            "hidden_count": exports.hidden_signature_count(appeal),
+            "digest": exports.delivery_digest(appeal),
+            "csv_url": reverse("admin:appeals_appeal_delivery_csv", args=[appeal.pk]),
+            "generated_at": timezone.now(),
+        }
+        return TemplateResponse(
+            request, "admin/appeals/appeal/delivery_document.html", context
+        )

@@ -1,0 +1,305 @@
+"""Moderation: signatures, comments and organization co-signatures.
+
+Signer emails are shown and searchable only with the permission "Can view signer
+emails"; only superusers can delete (everyone else rejects, which keeps a record).
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from appeals import services
+from appeals.models import ExportLog, OrganizationSignature, Signature, normalize_email
+
+VIEW_EMAIL_PERMISSION = "appeals.view_signer_email"
+
+
+class HasCommentFilter(admin.SimpleListFilter):
+    title = _("comment")
+    parameter_name = "has_comment"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("With a comment")), ("no", _("Without a comment"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(comment="")
+        if self.value() == "no":
+            return queryset.filter(comment="")
+        return queryset
+
+
+class SignerDataAdmin(admin.ModelAdmin):
+    """What both signature admins share: read-only data, emails behind a permission."""
+
+    email_fields = ["email"]
+    ordering = ["-pk"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    def can_view_emails(self, request) -> bool:
+        return request.user.has_perm(VIEW_EMAIL_PERMISSION)
+
+    def has_add_permission(self, request):
+        return False  # Signatures come from the public, confirmed by email.
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_list_display(self, request):
+        fields = list(super().get_list_display(request))
+        if self.can_view_emails(request):
+            fields.insert(1, "email")
+        return fields
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if not self.can_view_emails(request):
+            fields = [
+                field
+                for field in fields
+                if field not in [*self.email_fields, "email_normalized"]
+            ]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = set(self.moderated_fields)
+        return [
+            field.name
+            for field in self.model._meta.fields
+            if field.name not in editable
+        ]
+
+    def get_search_results(self, request, queryset, search_term):
+        if self.can_view_emails(request) and "@" in search_term:
+            # An address is looked up exactly, through its index.
+            email = normalize_email(search_term)
+            return queryset.filter(email_normalized=email), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.action(description=_("Approve the comment"), permissions=["change"])
+def approve_comments(modeladmin, request, queryset):
+    count = services.set_comment_status(
+        signatures=queryset, status=Signature.CommentStatus.APPROVED
+    )
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d comment approved.", "%(count)d comments approved.", count)
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Hide the comment"), permissions=["change"])
+def hide_comments(modeladmin, request, queryset):
+    count = services.set_comment_status(
+        signatures=queryset, status=Signature.CommentStatus.HIDDEN
+    )
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d comment hidden.", "%(count)d comments hidden.", count)
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Reject as spam"), permissions=["change"])
+def reject_as_spam(modeladmin, request, queryset):
+    count = services.reject_signatures(signatures=queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d signature rejected; counts update within seconds.",
+            "%(count)d signatures rejected; counts update within seconds.",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Restore rejected signatures"), permissions=["change"])
+def restore(modeladmin, request, queryset):
+    count = services.restore_signatures(signatures=queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d signature restored.", "%(count)d signatures restored.", count
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Resend the confirmation email"), permissions=["change"])
+def resend_confirmation(modeladmin, request, queryset):
+    pending = queryset.filter(status=Signature.Status.PENDING).select_related("appeal")
+    count = sum(services.resend_confirmation(signature=s) for s in pending)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "Confirmation email sent again to %(count)d address (pending ones, at "
+            "most three emails a day each).",
+            "Confirmation email sent again to %(count)d addresses (pending ones, at "
+            "most three emails a day each).",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.register(Signature)
+class SignatureAdmin(SignerDataAdmin):
+    list_display = [
+        "full_name",
+        "appeal",
+        "country",
+        "city",
+        "status",
+        "visibility",
+        "comment_excerpt",
+        "comment_status",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "comment_status",
+        HasCommentFilter,
+        "visibility",
+        "appeal",
+        "country",
+        "created_at",
+    ]
+    search_fields = ["full_name", "city"]
+    list_select_related = ["appeal"]
+    actions = [
+        approve_comments,
+        hide_comments,
+        reject_as_spam,
+        restore,
+        resend_confirmation,
+    ]
+    moderated_fields = ["comment_status"]
+    fields = [
+        "appeal",
+        "full_name",
+        "email",
+        "email_normalized",
+        "country",
+        "city",
+        "affiliation",
+        "comment",
+        "comment_status",
+        "visibility",
+        "has_newsletter_consent",
+        "status",
+        "language",
+        "privacy_notice_version",
+        "created_at",
+        "confirmed_at",
+        "withdrawn_at",
+    ]
+
+    @admin.display(description=_("comment"))
+    def comment_excerpt(self, signature):
+        return Truncator(signature.comment).chars(80)
+
+
+@admin.action(description=_("Approve: show on the appeal"), permissions=["change"])
+def approve_cosignatures(modeladmin, request, queryset):
+    count = services.approve_organization_signatures(signatures=queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d co-signature approved.",
+            "%(count)d co-signatures approved.",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Reject"), permissions=["change"])
+def reject_cosignatures(modeladmin, request, queryset):
+    count = services.reject_organization_signatures(signatures=queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d co-signature rejected.",
+            "%(count)d co-signatures rejected.",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+class AwaitingApprovalFilter(admin.SimpleListFilter):
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("awaiting", _("Confirmed, awaiting approval"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(
+                Q(status=OrganizationSignature.Status.CONFIRMED), is_approved=False
+            )
+        return queryset
+
+
+@admin.register(OrganizationSignature)
+class OrganizationSignatureAdmin(SignerDataAdmin):
+    list_display = [
+        "organization_name",
+        "appeal",
+        "website",
+        "country",
+        "status",
+        "is_approved",
+        "created_at",
+    ]
+    list_filter = [AwaitingApprovalFilter, "status", "is_approved", "appeal"]
+    search_fields = ["organization_name", "website"]
+    list_select_related = ["appeal"]
+    actions = [approve_cosignatures, reject_cosignatures]
+    moderated_fields = []
+    fields = [
+        "appeal",
+        "organization_name",
+        "website",
+        "country",
+        "contact_name",
+        "email",
+        "email_normalized",
+        "statement",
+        "status",
+        "is_approved",
+        "language",
+        "privacy_notice_version",
+        "created_at",
+        "confirmed_at",
+        "withdrawn_at",
+    ]
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "appeal", "kind", "row_count"]
+    list_filter = ["kind", "appeal"]
+    list_select_related = ["user", "appeal"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,166 @@
+"""Signature exports for delivery: streamed CSV, safe to open in a spreadsheet.
+
+The delivery list names only signers who chose to be shown; the others appear as a
+count. Its bytes are deterministic, so the SHA-256 digest printed on the delivery
+document matches the CSV file the addressee receives.
+"""
+
+import csv
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from django.utils import translation
+from django.utils.timezone import localdate
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_countries import countries
+
+from appeals.models import Appeal, Signature
+
+BOM = "\ufeff".encode()
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ITERATOR_CHUNK = 2000
+
+
+def neutralize(value) -> str:
+    """Return a cell value that a spreadsheet shows as text, never runs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+class _Line:
+    """A file-like object that hands back what csv.writer writes to it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_bytes(rows: Iterable[Iterable]) -> Iterator[bytes]:
+    """Encode rows as UTF-8 CSV with a BOM (so spreadsheets read it right)."""
+    writer = csv.writer(_Line())
+    yield BOM
+    for row in rows:
+        yield writer.writerow([neutralize(cell) for cell in row]).encode()
+
+
+def public_signatures(appeal: Appeal):
+    return (
+        appeal.signatures.confirmed()
+        .public()
+        .order_by("pk")
+        .values_list("full_name", "city", "country", "affiliation", "created_at")
+    )
+
+
+def cosignatures(appeal: Appeal):
+    return (
+        appeal.organization_signatures.public()
+        .order_by("pk")
+        .values_list("organization_name", "website", "country", "created_at")
+    )
+
+
+def hidden_signature_count(appeal: Appeal) -> int:
+    return (
+        appeal.signatures.confirmed()
+        .filter(visibility=Signature.Visibility.COUNTED)
+        .count()
+    )
+
+
+def delivery_rows(appeal: Appeal) -> Iterator[list]:
+    """Rows of the delivery list: people shown by name, organizations, the rest.
+
+    Written in the appeal's language, whoever exports it, so the file (and its
+    digest) is the same for everyone.
+    """
+    with translation.override(appeal.language):
+        yield from _delivery_rows(appeal)
+
+
+def _delivery_rows(appeal: Appeal) -> Iterator[list]:
+    yield [
+        _("kind"),
+        _("name"),
+        _("city"),
+        _("country"),
+        _("affiliation or website"),
+        _("signed on"),
+    ]
+    person, organization = _("person"), _("organization")
+    people = public_signatures(appeal).iterator(chunk_size=ITERATOR_CHUNK)
+    for name, city, country, affiliation, signed_at in people:
+        yield [
+            person,
+            name,
+            city,
+            countries.name(country),
+            affiliation,
+            localdate(signed_at),
+        ]
+    for name, website, country, signed_at in cosignatures(appeal):
+        yield [
+            organization,
+            name,
+            "",
+            countries.name(country),
+            website,
+            localdate(signed_at),
+        ]
+    hidden = hidden_signature_count(appeal)
+    if hidden:
+        not_named = ngettext(
+            "%(count)d more person who asked not to be named",
+            "%(count)d more people who asked not to be named",
+            hidden,
+        ) % {"count": hidden}
+        yield [_("not named"), not_named, "", "", "", ""]
+
+
+def email_rows(appeal: Appeal) -> Iterator[list]:
+    """Rows of the internal list with emails: every confirmed signature."""
+    yield [
+        _("name"),
+        _("email"),
+        _("city"),
+        _("country"),
+        _("affiliation"),
+        _("shown publicly"),
+        _("newsletter consent"),
+        _("signed on"),
+    ]
+    rows = (
+        appeal.signatures.confirmed()
+        .order_by("pk")
+        .values_list(
+            "full_name",
+            "email",
+            "city",
+            "country",
+            "affiliation",
+            "visibility",
+            "has_newsletter_consent",
+            "created_at",
+        )
+        .iterator(chunk_size=ITERATOR_CHUNK)
+    )
+    for name, email, city, country, affiliation, visibility, newsletter, at in rows:
+        yield [
+            name,
+            email,
+            city,
+            country,
+            affiliation,
+            _("yes") if visibility == Signature.Visibility.PUBLIC else _("no"),
+            _("yes") if newsletter else _("no"),
+            localdate(at),
+        ]
+
+
+def delivery_digest(appeal: Appeal) -> str:
+    """Return the SHA-256 of the delivery CSV, as the addressee can recompute it."""
+    digest = hashlib.sha256()
+    for chunk in csv_bytes(delivery_rows(appeal)):
+        digest.update(chunk)
+    return digest.hexdigest()
