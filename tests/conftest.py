@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 
 @pytest.fixture(autouse=True)
@@ -15,13 +16,14 @@ def _empty_cache():
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    """A client logged in as a superuser with staff access to the admin."""
+def staff_client(django_user_model):
+    """A client of its own, logged in as a superuser (the `client` stays anonymous)."""
     user = django_user_model.objects.create_superuser(
         username="staff", email="staff@example.org", password="a-long-password-123"
     )
-    client.force_login(user)
-    return client
+    staff = Client()
+    staff.force_login(user)
+    return staff
 
 
 def pytest_collection_modifyitems(config, items):

@@ -58,3 +58,16 @@ def test_recount_signatures_corrects_drift():
     ]
     appeal.refresh_from_db()
     assert appeal.signature_count == true_count
+
+
+def test_generate_signatures_adds_confirmed_rows_and_counts_them():
+    call_command("load_demo")
+    appeal = Appeal.objects.get(slug=DEMO_SLUG)
+    before = appeal.signature_count
+
+    call_command("generate_signatures", DEMO_SLUG, "250")
+
+    appeal.refresh_from_db()
+    assert appeal.signature_count == before + 250
+    assert appeal.signatures.confirmed().count() == before + 250
+    assert appeal.signatures.confirmed().public().count() == before - 2 + 225

@@ -8,15 +8,15 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def start_django(**env_overrides):
-    """Start Django in a fresh interpreter with the given environment."""
+def start_django(code="", **env_overrides):
+    """Start Django in a fresh interpreter with the given environment, run code."""
     env = {
         key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
     }
     env["DJANGO_SETTINGS_MODULE"] = "appealsite.settings"
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -41,3 +41,13 @@ def test_start_up_succeeds_when_configured(env):
     result = start_django(**env)
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_admin_lives_at_the_configured_address():
+    result = start_django(
+        "from django.urls import reverse; print(reverse('admin:index'))",
+        DJANGO_DEBUG="1",
+        ADMIN_URL="staff-desk/",
+    )
+
+    assert result.stdout.strip() == "/staff-desk/", result.stderr

@@ -214,7 +214,8 @@ class AppealAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, appeal):
             raise PermissionDenied
         label, service = WORKFLOW_ACTIONS[action]
-        form = PublishForm(request.POST or None) if action == "publish" else None
+        data = request.POST if request.method == "POST" else None
+        form = PublishForm(data) if action == "publish" else None
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 if form is not None:

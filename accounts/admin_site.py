@@ -1,0 +1,52 @@
+from django.conf import settings
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import path
+
+from accounts import views
+from accounts.forms import StaffLoginForm, confirmed_devices
+
+
+def needs_second_factor(request) -> bool:
+    return settings.STAFF_2FA_REQUIRED and not request.user.is_verified()
+
+
+class StaffAdminSite(admin.AdminSite):
+    """The admin, open only to staff who passed the lockout and, if required, 2FA.
+
+    Staff who must use 2FA but have not enrolled an app yet are sent, once their
+    password is right, to the enrolment page; until then the admin stays closed.
+    """
+
+    login_form = StaffLoginForm
+    login_template = "admin/staff_login.html"
+
+    def has_permission(self, request):
+        return super().has_permission(request) and not needs_second_factor(request)
+
+    def get_urls(self):
+        return [
+            path(
+                "two-factor/setup/",
+                self.admin_view_unverified(views.two_factor_setup),
+                name="two_factor_setup",
+            ),
+            *super().get_urls(),
+        ]
+
+    def admin_view_unverified(self, view):
+        def wrapped(request, *args, **kwargs):
+            return view(request, *args, admin_site=self, **kwargs)
+
+        return wrapped
+
+    def login(self, request, extra_context=None):
+        user = request.user
+        if (
+            user.is_active
+            and user.is_staff
+            and needs_second_factor(request)
+            and not confirmed_devices(user).exists()
+        ):
+            return redirect("admin:two_factor_setup")
+        return super().login(request, extra_context)

@@ -1,0 +1,126 @@
+"""Staff account safety: argon2, strong passwords, lockout, two-factor login."""
+
+import time
+
+import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import appealsite.settings
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def moderator(django_user_model):
+    return django_user_model.objects.create_user(
+        username="moderator", password=PASSWORD, is_staff=True, is_superuser=True
+    )
+
+
+def log_in(client, username="moderator", password=PASSWORD, code=""):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password, "otp_token": code},
+    )
+
+
+def code_for(device, *, steps_ahead=0):
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():06d}"
+
+
+def test_passwords_are_hashed_with_argon2_in_production():
+    assert appealsite.settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert Argon2PasswordHasher().encode("x", "somesalt").startswith("argon2$")
+
+
+def test_staff_passwords_need_at_least_twelve_characters():
+    with pytest.raises(ValidationError, match="at least 12 characters"):
+        validate_password("Tr0ub4dor&3")
+    validate_password("a much longer passphrase")
+
+
+def test_repeated_failures_lock_the_login_then_it_cools_off(
+    client, moderator, settings, monkeypatch
+):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(3):
+        log_in(client, password="wrong password")
+
+    response = log_in(client)
+
+    assert "Too many failed attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert log_in(Client(), username="someone-else").status_code == 200
+
+    later = time.time() + settings.LOGIN_LOCKOUT_SECONDS + 1
+    monkeypatch.setattr("django.core.cache.backends.locmem.time.time", lambda: later)
+    response = log_in(client)
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_without_2fa_required_a_password_is_enough(client, moderator, settings):
+    settings.STAFF_2FA_REQUIRED = False
+
+    assert log_in(client).status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_required_2fa_sends_staff_to_enrol_then_asks_for_the_code(
+    client, moderator, settings
+):
+    settings.STAFF_2FA_REQUIRED = True
+
+    assert log_in(client).status_code == 302
+    admin_index = client.get(reverse("admin:index"))
+    assert admin_index.status_code == 302
+    setup = client.get(admin_index.headers["Location"], follow=True)
+    assert setup.redirect_chain[-1][0] == reverse("admin:two_factor_setup")
+    assert "<svg" in setup.content.decode()
+
+    device = TOTPDevice.objects.get(user=moderator, confirmed=False)
+    wrong = client.post(reverse("admin:two_factor_setup"), {"otp_token": "000000"})
+    assert "That code is not correct" in wrong.content.decode()
+    device.refresh_from_db()
+    device.throttle_reset()  # A person takes longer than the one-second back-off.
+    response = client.post(
+        reverse("admin:two_factor_setup"), {"otp_token": code_for(device)}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+    client.logout()
+    without_code = log_in(client)
+    assert "Enter the code from your authenticator app" in without_code.content.decode()
+    wrong_code = log_in(client, code="123456")
+    assert "not correct" in wrong_code.content.decode()
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1  # Wrong codes slow down guessing.
+    device.throttle_reset()
+    assert log_in(client, code=code_for(device, steps_ahead=1)).status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_required_2fa_keeps_unverified_sessions_out_of_the_admin(
+    client, moderator, settings
+):
+    settings.STAFF_2FA_REQUIRED = True
+    client.force_login(moderator)
+
+    for url in [
+        reverse("admin:index"),
+        reverse("admin:appeals_signature_changelist"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert reverse("admin:login") in response.headers["Location"]

@@ -1,0 +1,146 @@
+"""The permission matrix: each staff role against each thing staff can do."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from appeals.models import Appeal, Signature
+from tests.factories import make_appeal, make_signature
+
+pytestmark = pytest.mark.django_db
+
+SIGNER_EMAIL = "hidden.signer@example.org"
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """A logged-in client for a staff member in the given groups."""
+
+    def login(*groups, superuser=False):
+        user = django_user_model.objects.create_user(
+            username=f"user-{'-'.join(groups) or 'super'}",
+            password="a-long-password-123",
+            is_staff=True,
+            is_superuser=superuser,
+        )
+        user.groups.set(Group.objects.filter(name__in=groups))
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def can_list(client, appeal, signature):
+    response = client.get(reverse("admin:appeals_signature_changelist"))
+    return response.status_code == 200
+
+
+def can_view_email(client, appeal, signature):
+    pages = [
+        reverse("admin:appeals_signature_changelist"),
+        reverse("admin:appeals_signature_change", args=[signature.pk]),
+    ]
+    return any(SIGNER_EMAIL in client.get(url).content.decode() for url in pages)
+
+
+def can_export(client, appeal, signature):
+    url = reverse("admin:appeals_appeal_delivery_csv", args=[appeal.pk])
+    return client.get(url).status_code == 200
+
+
+def can_export_emails(client, appeal, signature):
+    url = reverse("admin:appeals_appeal_emails_csv", args=[appeal.pk])
+    response = client.get(url)
+    return response.status_code == 200 and SIGNER_EMAIL in b"".join(
+        response.streaming_content
+    ).decode("utf-8-sig")
+
+
+def can_edit_appeal(client, appeal, signature):
+    client.post(reverse("admin:appeals_appeal_workflow", args=[appeal.pk, "close"]))
+    appeal.refresh_from_db()
+    return appeal.status == Appeal.Status.CLOSED
+
+
+def can_moderate(client, appeal, signature):
+    client.post(
+        reverse("admin:appeals_signature_changelist"),
+        {"action": "reject_as_spam", "_selected_action": [signature.pk]},
+    )
+    signature.refresh_from_db()
+    return signature.status == Signature.Status.REJECTED
+
+
+def can_delete(client, appeal, signature):
+    url = reverse("admin:appeals_signature_delete", args=[signature.pk])
+    client.post(url, {"post": "yes"})
+    return not Signature.objects.filter(pk=signature.pk).exists()
+
+
+ACTIONS = [
+    can_list,
+    can_view_email,
+    can_export,
+    can_export_emails,
+    can_edit_appeal,
+    can_moderate,
+    can_delete,
+]
+
+#              list   email  export  emails  edit   moderate delete
+MATRIX = {
+    "editor": [False, False, True, False, True, False, False],
+    "moderator": [True, False, True, False, False, True, False],
+    "moderator_with_emails": [True, True, True, True, False, True, False],
+    "superuser": [True, True, True, True, True, True, True],
+}
+ROLES = {
+    "editor": {"groups": ["Editors"]},
+    "moderator": {"groups": ["Moderators"]},
+    "moderator_with_emails": {"groups": ["Moderators", "Signer data access"]},
+    "superuser": {"groups": [], "superuser": True},
+}
+
+
+@pytest.mark.parametrize("role", MATRIX)
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda action: action.__name__)
+def test_permission_matrix(staff, role, action):
+    appeal = make_appeal()
+    signature = make_signature(appeal, email=SIGNER_EMAIL)
+    client = staff(
+        *ROLES[role]["groups"], superuser=ROLES[role].get("superuser", False)
+    )
+
+    expected = MATRIX[role][ACTIONS.index(action)]
+
+    assert action(client, appeal, signature) is expected
+
+
+def test_moderators_see_appeals_but_cannot_save_them(staff):
+    appeal = make_appeal(title="Original title")
+    client = staff("Moderators")
+
+    page = client.get(reverse("admin:appeals_appeal_change", args=[appeal.pk]))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+
+    response = client.post(
+        reverse("admin:appeals_appeal_change", args=[appeal.pk]), {"title": "Changed"}
+    )
+    assert response.status_code == 403
+    appeal.refresh_from_db()
+    assert appeal.title == "Original title"
+
+
+def test_searching_by_email_needs_the_email_permission(staff):
+    appeal = make_appeal()
+    make_signature(appeal, full_name="Findable Person", email=SIGNER_EMAIL)
+    url = reverse("admin:appeals_signature_changelist") + f"?q={SIGNER_EMAIL.upper()}"
+
+    assert (
+        "Findable Person"
+        in staff("Moderators", "Signer data access").get(url).content.decode()
+    )
+    assert "Findable Person" not in staff("Moderators").get(url).content.decode()

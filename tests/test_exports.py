@@ -1,0 +1,167 @@
+"""Exports for delivery: streamed, spreadsheet-safe CSV, and a matching digest."""
+
+import csv
+import hashlib
+import io
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from appeals.exports import neutralize
+from appeals.models import ExportLog, OrganizationSignature
+from tests.factories import make_appeal, make_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def download(client, appeal, name):
+    response = client.get(reverse(f"admin:appeals_appeal_{name}", args=[appeal.pk]))
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    return b"".join(response.streaming_content), response
+
+
+def rows_of(content: bytes):
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for spreadsheets.
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def appeal():
+    appeal = make_appeal(slug="free-the-press")
+    make_signature(
+        appeal,
+        full_name="Olena Marchuk",
+        city="Kharkiv",
+        country="UA",
+        affiliation="Teacher",
+        email="olena@example.org",
+    )
+    make_signature(appeal, full_name="Secret Signer", visibility="counted")
+    make_signature(appeal, full_name="Another Secret", visibility="counted")
+    make_signature(appeal, full_name="Not Yet Confirmed", status="pending")
+    OrganizationSignature.objects.create(
+        appeal=appeal,
+        organization_name="Coastal Rights Network",
+        website="https://crn.example.org/",
+        contact_name="Nino",
+        email="nino@example.org",
+        country="GE",
+        status="confirmed",
+        is_approved=True,
+    )
+    return appeal
+
+
+def test_delivery_csv_names_only_shown_signers_and_counts_the_rest(
+    staff_client, appeal
+):
+    content, response = download(staff_client, appeal, "delivery_csv")
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "free-the-press-signatures.csv" in response["Content-Disposition"]
+    header, *rows = rows_of(content)
+    assert header == [
+        "kind",
+        "name",
+        "city",
+        "country",
+        "affiliation or website",
+        "signed on",
+    ]
+    assert rows[0][:5] == ["person", "Olena Marchuk", "Kharkiv", "Ukraine", "Teacher"]
+    assert rows[1][:5] == [
+        "organization",
+        "Coastal Rights Network",
+        "",
+        "Georgia",
+        "https://crn.example.org/",
+    ]
+    assert rows[2][:2] == ["not named", "2 more people who asked not to be named"]
+    assert len(rows) == 3
+    text = content.decode("utf-8-sig")
+    for secret in ["Secret Signer", "Not Yet Confirmed", "@example.org", "Nino"]:
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rReturn", "'\rReturn"),
+        ("Ordinary Name", "Ordinary Name"),
+        ("Name with = inside", "Name with = inside"),
+    ],
+)
+def test_cells_that_would_run_as_formulas_are_neutralized(value, cell):
+    assert neutralize(value) == cell
+
+
+def test_formula_injection_never_reaches_the_file(staff_client):
+    appeal = make_appeal()
+    make_signature(
+        appeal, full_name="=cmd|' /C calc'!A0", city="+city", affiliation="@x"
+    )
+
+    content, _response = download(staff_client, appeal, "delivery_csv")
+
+    row = rows_of(content)[1]
+    assert row[1:5] == ["'=cmd|' /C calc'!A0", "'+city", "Ukraine", "'@x"]
+
+
+def test_emails_csv_lists_every_confirmed_signer_with_email(staff_client, appeal):
+    content, _response = download(staff_client, appeal, "emails_csv")
+
+    header, *rows = rows_of(content)
+    assert header[:2] == ["name", "email"]
+    names = {row[0]: row for row in rows}
+    assert set(names) == {"Olena Marchuk", "Secret Signer", "Another Secret"}
+    assert names["Olena Marchuk"][1] == "olena@example.org"
+    assert names["Secret Signer"][5] == "no"
+
+
+def test_every_export_is_logged(staff_client, appeal):
+    download(staff_client, appeal, "delivery_csv")
+    download(staff_client, appeal, "emails_csv")
+    staff_client.get(
+        reverse("admin:appeals_appeal_delivery_document", args=[appeal.pk])
+    )
+
+    logs = ExportLog.objects.order_by("pk")
+    assert [(log.kind, log.row_count, log.user.username) for log in logs] == [
+        ("delivery_csv", 3, "staff"),
+        ("emails_csv", 3, "staff"),
+        ("delivery_document", 3, "staff"),
+    ]
+    page = staff_client.get(reverse("admin:appeals_exportlog_changelist"))
+    assert "Delivery list (CSV)" in page.content.decode()
+
+
+def test_delivery_document_digest_matches_the_csv(staff_client, appeal):
+    content, _response = download(staff_client, appeal, "delivery_csv")
+
+    page = staff_client.get(
+        reverse("admin:appeals_appeal_delivery_document", args=[appeal.pk])
+    ).content.decode()
+
+    assert hashlib.sha256(content).hexdigest() in page
+    assert "Olena Marchuk" in page
+    assert "Coastal Rights Network" in page
+    assert "Secret Signer" not in page
+    assert "2 signatories asked not to be named" in page
+    assert appeal.title in page
+
+
+def test_the_csv_is_the_same_whoever_exports_it_in_whatever_language(
+    staff_client, appeal
+):
+    first, _response = download(staff_client, appeal, "delivery_csv")
+    staff_client.cookies["django_language"] = "uk"
+    second, _response = download(staff_client, appeal, "delivery_csv")
+
+    assert first == second
