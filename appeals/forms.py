@@ -1,13 +1,59 @@
+import re
+
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from appeals.antispam import SpamTrapMixin
 from appeals.models import OrganizationSignature, Signature
 
+# Characters that hide or reorder text (controls, bidirectional overrides and
+# isolates, zero-width spaces): a name must look like what it is.
+HIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
-class SignatureForm(forms.ModelForm):
+
+def tidy_line(value: str) -> str:
+    """One line of text: no hidden characters, whitespace runs made single spaces."""
+    return " ".join(HIDDEN_CHARACTERS.sub("", value).split())
+
+
+def tidy_text(value: str) -> str:
+    """Several lines of text: no hidden characters, Unix line ends, no edge blanks."""
+    lines = HIDDEN_CHARACTERS.sub("", value.replace("\r\n", "\n")).split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+class PublicForm(SpamTrapMixin, forms.ModelForm):
+    """A form anyone may post: tidy text, spam traps, layout without a form tag.
+
+    The template writes the <form> element, the traps and the submit button.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *(name for name in self.fields if name not in self.trap_fields)
+        )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name, value in cleaned_data.items():
+            if isinstance(value, str) and name not in self.trap_fields:
+                field = self.fields[name]
+                multiline = isinstance(field.widget, forms.Textarea)
+                value = tidy_text(value) if multiline else tidy_line(value)
+                cleaned_data[name] = value
+                if not value and field.required:
+                    self.add_error(name, field.error_messages["required"])
+        return cleaned_data
+
+
+class SignatureForm(PublicForm):
     """The public sign form; it accepts only the fields a signer may set."""
 
     class Meta:
@@ -52,19 +98,13 @@ class SignatureForm(forms.ModelForm):
             "visibility": forms.RadioSelect,
         }
 
-    def __init__(self, *args, action: str = "", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].widget.attrs["autocomplete"] = "country"
         self.fields["visibility"].initial = None
-        self.helper = FormHelper(self)
-        self.helper.form_action = action
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(
-            Submit("sign", pgettext_lazy("button", "Sign"), css_class="btn-lg")
-        )
 
 
-class OrganizationSignatureForm(forms.ModelForm):
+class OrganizationSignatureForm(PublicForm):
     """Sign on behalf of an organization; the contact email is never shown."""
 
     class Meta:
@@ -100,12 +140,3 @@ class OrganizationSignatureForm(forms.ModelForm):
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "statement": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
         }
-
-    def __init__(self, *args, action: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_action = action
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(
-            Submit("sign", pgettext_lazy("button", "Sign for the organization"))
-        )

@@ -1,6 +1,7 @@
 """Writes that touch several rows or have side effects. Views and admin call these."""
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -13,12 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appeals import tasks
+from appeals.antispam import hash_ip, rate_limit_reasons
 from appeals.emails import Message
 from appeals.models import (
     Appeal,
     OrganizationSignature,
     Signature,
     SignatureCountDelta,
+    SiteSettings,
     normalize_email,
 )
 
@@ -29,38 +32,91 @@ MAX_EMAILS_PER_ADDRESS_PER_DAY = 3
 COUNT_REFRESH_SECONDS = 5
 
 SIGNING_CLOSED = _("Signing is closed.")
+SIGNING_PAUSED = _("Signing is paused for the moment. Please try again later.")
+
+
+def signing_paused(appeal: Appeal) -> bool:
+    """Whether staff paused signing on this appeal or on the whole site."""
+    return appeal.is_signing_paused or SiteSettings.current().is_signing_paused
 
 
 @transaction.atomic
-def sign_appeal(*, appeal: Appeal, data: dict, language: str) -> Signature:
+def sign_appeal(
+    *,
+    appeal: Appeal,
+    data: dict,
+    language: str,
+    ip: str,
+    suspicions: Sequence[str] = (),
+) -> Signature:
     """Record a person's signature, or find theirs, and write to their mailbox.
 
     The caller learns nothing about the address's history: a new address gets a
     confirmation link, a pending one gets it again, a confirmed one is told it has
-    already signed.
+    already signed. A suspect submission (spam traps, rate limits) is quarantined
+    silently: saved for moderators, not counted, and no email is sent.
     """
-    return _record(Signature, appeal=appeal, data=data, language=language)
+    return _record(
+        Signature,
+        appeal=appeal,
+        data=data,
+        language=language,
+        ip=ip,
+        suspicions=suspicions,
+    )
 
 
 @transaction.atomic
 def cosign_appeal(
-    *, appeal: Appeal, data: dict, language: str
+    *,
+    appeal: Appeal,
+    data: dict,
+    language: str,
+    ip: str,
+    suspicions: Sequence[str] = (),
 ) -> OrganizationSignature:
     """Record an organization's co-signature, confirmed by email like a person's."""
-    return _record(OrganizationSignature, appeal=appeal, data=data, language=language)
+    return _record(
+        OrganizationSignature,
+        appeal=appeal,
+        data=data,
+        language=language,
+        ip=ip,
+        suspicions=suspicions,
+    )
 
 
-def _record(model, *, appeal, data, language):
+def _record(model, *, appeal, data, language, ip, suspicions):
     if not appeal.is_open:
         raise ValidationError(SIGNING_CLOSED, code="closed")
+    if signing_paused(appeal):
+        raise ValidationError(SIGNING_PAUSED, code="paused")
     email_normalized = normalize_email(data["email"])
+    ip_hash = hash_ip(ip)
+    reasons = [
+        *suspicions,
+        *rate_limit_reasons(
+            scope=f"{model._meta.model_name}:{appeal.pk}",
+            ip_hash=ip_hash,
+            email_domain=email_normalized.rpartition("@")[2],
+        ),
+    ]
     try:
         with transaction.atomic():
-            signature = model.objects.create(appeal=appeal, language=language, **data)
+            signature = model.objects.create(
+                appeal=appeal,
+                language=language,
+                ip_hash=ip_hash,
+                status=model.Status.QUARANTINED if reasons else model.Status.PENDING,
+                quarantine_reason="; ".join(reasons)[:200],
+                **data,
+            )
     except IntegrityError:
         # The same address signed before, or is signing right now in another
         # request: the unique constraint let only one row in. Use that one.
         signature = model.objects.get(appeal=appeal, email_normalized=email_normalized)
+    if reasons:
+        return signature  # Suspect: nobody's mailbox is written to.
     message = {
         model.Status.PENDING: Message.CONFIRM,
         model.Status.CONFIRMED: Message.ALREADY_SIGNED,
@@ -303,6 +359,21 @@ def _move_signatures(signatures, *, to_status) -> int:
     if changed:
         transaction.on_commit(_schedule_count_refresh)
     return len(rows)
+
+
+def release_signatures(
+    *, signatures: QuerySet[Signature] | QuerySet[OrganizationSignature]
+) -> int:
+    """Release quarantined signatures: they become pending and get their email."""
+    model = signatures.model
+    released = list(signatures.filter(status=model.Status.QUARANTINED))
+    model.objects.filter(pk__in=[signature.pk for signature in released]).update(
+        status=model.Status.PENDING
+    )
+    for signature in released:
+        signature.status = model.Status.PENDING
+        resend_confirmation(signature=signature)
+    return len(released)
 
 
 def set_comment_status(

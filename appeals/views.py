@@ -1,6 +1,5 @@
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -8,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import ListView
 
 from appeals import services
+from appeals.antispam import client_ip
 from appeals.emails import absolute_url
 from appeals.forms import OrganizationSignatureForm, SignatureForm
 from appeals.models import Appeal, OrganizationSignature
@@ -43,8 +43,7 @@ def appeal_detail(request, slug):
     if not can_preview(request.user):
         appeals = appeals.published()
     appeal = get_object_or_404(appeals, slug=slug)
-    form = SignatureForm(action=sign_url(appeal)) if appeal.is_open else None
-    response = render_appeal(request, appeal, form=form)
+    response = render_appeal(request, appeal, form=SignatureForm())
     if not appeal.is_public:
         response["Cache-Control"] = "private, no-store"
     return response
@@ -52,9 +51,11 @@ def appeal_detail(request, slug):
 
 def render_appeal(request, appeal, *, form, status=200):
     latest = appeal.signatures.confirmed().public().order_by("-pk")
+    paused = appeal.is_open and services.signing_paused(appeal)
     context = {
         "appeal": appeal,
-        "form": form,
+        "form": form if appeal.is_open and not paused else None,
+        "signing_paused": paused,
         "latest_signatures": latest[:LATEST_SIGNATURES_ON_APPEAL_PAGE],
         "organization_signatures": appeal.organization_signatures.public().order_by(
             "confirmed_at", "pk"
@@ -64,39 +65,47 @@ def render_appeal(request, appeal, *, form, status=200):
     return render(request, "appeals/appeal_detail.html", context, status=status)
 
 
-def sign_url(appeal: Appeal) -> str:
-    return reverse("appeals:sign", kwargs={"slug": appeal.slug})
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign(request, slug):
     appeal = published_appeal(slug)
     if request.method == "GET":
         return redirect(appeal)
-    if not appeal.is_open:
-        return render_closed(request, appeal)
-    form = SignatureForm(request.POST, action=sign_url(appeal))
+    if refusal := refuse_signing(request, appeal):
+        return refusal
+    form = SignatureForm(request.POST)
     if not form.is_valid():
         return render_appeal(request, appeal, form=form, status=400)
     try:
         services.sign_appeal(
-            appeal=appeal, data=form.cleaned_data, language=get_language()
+            appeal=appeal,
+            data=signer_data(form),
+            language=get_language(),
+            ip=client_ip(request),
+            suspicions=form.suspicion_reasons(),
         )
     except ValidationError:
-        return render_closed(request, appeal)
+        return refuse_signing(request, appeal)
     return redirect("appeals:check_email", slug=appeal.slug)
+
+
+def signer_data(form) -> dict:
+    """The model fields of a valid public form, without its spam traps."""
+    return {
+        name: value
+        for name, value in form.cleaned_data.items()
+        if name not in form.trap_fields
+    }
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def organization_sign(request, slug):
     appeal = published_appeal(slug)
-    if not appeal.is_open:
-        return render_closed(request, appeal)
-    action = reverse("appeals:organization_sign", kwargs={"slug": appeal.slug})
+    if refusal := refuse_signing(request, appeal):
+        return refusal
     data = request.POST if request.method == "POST" else None
-    form = OrganizationSignatureForm(data, action=action)
+    form = OrganizationSignatureForm(data)
     if request.method == "GET" or not form.is_valid():
         return render(
             request,
@@ -106,10 +115,14 @@ def organization_sign(request, slug):
         )
     try:
         services.cosign_appeal(
-            appeal=appeal, data=form.cleaned_data, language=get_language()
+            appeal=appeal,
+            data=signer_data(form),
+            language=get_language(),
+            ip=client_ip(request),
+            suspicions=form.suspicion_reasons(),
         )
     except ValidationError:
-        return render_closed(request, appeal)
+        return refuse_signing(request, appeal)
     return redirect("appeals:check_email", slug=appeal.slug)
 
 
@@ -117,6 +130,17 @@ def render_closed(request, appeal):
     return render(
         request, "appeals/signing_closed.html", {"appeal": appeal}, status=403
     )
+
+
+def refuse_signing(request, appeal):
+    """A page saying why this appeal takes no signature now, or None if it does."""
+    if not appeal.is_open:
+        return render_closed(request, appeal)
+    if services.signing_paused(appeal):
+        return render(
+            request, "appeals/signing_paused.html", {"appeal": appeal}, status=403
+        )
+    return None
 
 
 @never_cache

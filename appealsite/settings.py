@@ -196,6 +196,50 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 
+# --- Abuse protection --------------------------------------------------------
+
+# Past these, a submission is quarantined silently for moderators, never refused:
+# (how many, per how many seconds), counted per appeal.
+SIGNING_RATE_LIMITS = {
+    "ip_burst": (10, 60),
+    "ip_sustained": (60, 60 * 60),
+    "email_domain": (200, 60 * 60),
+}
+# Mail providers that millions share: never limited as a domain.
+COMMON_EMAIL_DOMAINS = env.list(
+    "COMMON_EMAIL_DOMAINS",
+    default=[
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "ukr.net",
+        "i.ua",
+        "meta.ua",
+        "mail.ru",
+        "yandex.ru",
+        "yandex.kz",
+        "bk.ru",
+        "inbox.ru",
+        "list.ru",
+        "rambler.ru",
+        "tutanota.com",
+        "posteo.de",
+        "riseup.net",
+    ],
+)
+# A form sent back sooner than this after it was shown was not filled by a person.
+FORM_MIN_FILL_SECONDS = 3
+
+
 # --- Languages and time ------------------------------------------------------
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")

@@ -1,10 +1,13 @@
 """Small helpers that create valid rows with overridable fields."""
 
+import time
 from datetime import timedelta
 from itertools import count
+from unittest import mock
 
 from django.utils import timezone
 
+from appeals.antispam import SpamTrapMixin
 from appeals.models import Appeal, Authorship, Organization, Signature
 
 _sequence = count(1)
@@ -55,3 +58,12 @@ def make_signature(appeal: Appeal, **overrides) -> Signature:
     if fields["status"] == Signature.Status.CONFIRMED:
         fields.setdefault("confirmed_at", timezone.now())
     return Signature.objects.create(appeal=appeal, **fields)
+
+
+def form_shown(seconds_ago: float = 60) -> dict:
+    """The spam-trap fields of a form a person opened `seconds_ago` and filled in."""
+    with mock.patch(
+        "django.core.signing.time.time", return_value=time.time() - seconds_ago
+    ):
+        rendered_at = SpamTrapMixin._signer.sign("form")
+    return {"rendered_at": rendered_at, "homepage": ""}

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from appeals.models import OrganizationSignature
+from tests.factories import form_shown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,6 +24,7 @@ def cosign(client, appeal, **overrides):
         "contact_name": "Nino Beridze",
         "email": "nino@crn.example.org",
         "statement": "We stand with the workers.",
+        **form_shown(),
     }
     data.update(overrides)
     return client.post(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from appeals.models import Appeal, Signature
 from appeals.tokens import Purpose, make_token
-from tests.factories import make_appeal, make_signature
+from tests.factories import form_shown, make_appeal, make_signature
 
 # Real commits: emails and count folding run after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,6 +28,7 @@ def sign_data(**overrides):
         "affiliation": "Teacher",
         "comment": "",
         "visibility": "public",
+        **form_shown(),
     }
     data.update(overrides)
     return data

@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from appeals.models import Signature
 from appeals.services import confirm_signature
-from tests.factories import make_appeal
+from tests.factories import form_shown, make_appeal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +35,7 @@ def test_the_signer_gets_the_email_once_the_worker_runs(
             "email": "ann@example.org",
             "country": "UA",
             "visibility": "public",
+            **form_shown(),
         },
     )
 

@@ -13,6 +13,7 @@ from appeals.models.signatures import (
     SignatureCountDelta,
     normalize_email,
 )
+from appeals.models.site import IPHashKey, SiteSettings
 
 __all__ = [
     "CONFIRMATION_GRACE_AFTER_CLOSING",
@@ -22,9 +23,11 @@ __all__ = [
     "Authorship",
     "DeliveryEvent",
     "ExportLog",
+    "IPHashKey",
     "Organization",
     "OrganizationSignature",
     "Signature",
     "SignatureCountDelta",
+    "SiteSettings",
     "normalize_email",
 ]

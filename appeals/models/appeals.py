@@ -159,6 +159,13 @@ class Appeal(models.Model):
             "Shown when the page is shared on social networks; 1200×630 works best."
         ),
     )
+    is_signing_paused = models.BooleanField(
+        _("signing paused"),
+        default=False,
+        help_text=_(
+            "Pause signing during an attack: the form then says signing is paused."
+        ),
+    )
     signature_count = models.PositiveIntegerField(
         _("confirmed signatures"),
         default=0,

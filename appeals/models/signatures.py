@@ -36,6 +36,7 @@ class ConfirmedByEmail(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         REJECTED = "rejected", _("Rejected")
+        QUARANTINED = "quarantined", _("Quarantined (suspected spam)")
 
     email = models.EmailField(_("email"), max_length=254)
     email_normalized = models.CharField(
@@ -47,6 +48,25 @@ class ConfirmedByEmail(models.Model):
     country = CountryField(_("country"), blank_label=_("Choose a country"))
     status = models.CharField(
         _("status"), max_length=20, choices=Status, default=Status.PENDING
+    )
+    quarantine_reason = models.CharField(
+        _("why quarantined"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Set when the signature looked automated or came too fast; it is not "
+            "counted and its signer got no email until a moderator releases it."
+        ),
+    )
+    ip_hash = models.CharField(
+        _("client fingerprint"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "A keyed hash of the IP address, comparable for a few days, never "
+            "reversible; the address itself is never stored."
+        ),
     )
     language = models.CharField(
         _("language"),

@@ -3,7 +3,7 @@
 import csv
 import io
 import random
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -64,55 +64,24 @@ class Command(BaseCommand):
                 "visibility": "counted" if number % 10 == 0 else "public",
                 "created_at": signed_at,
                 "confirmed_at": signed_at,
+                "status": Signature.Status.CONFIRMED,
+                "privacy_notice_version": PRIVACY_NOTICE_VERSION,
             }
 
     def _copy(self, rows):
-        columns = [
-            "appeal_id",
-            "full_name",
-            "email",
-            "email_normalized",
-            "country",
-            "city",
-            "affiliation",
-            "comment",
-            "comment_status",
-            "visibility",
-            "has_newsletter_consent",
-            "status",
-            "language",
-            "privacy_notice_version",
-            "created_at",
-            "confirmed_at",
-            "emails_sent_count",
-        ]
+        fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
+        defaults = {field.attname: field.get_default() for field in fields}
         table = Signature._meta.db_table
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+        columns = ", ".join(field.column for field in fields)
+        sql = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
         with connection.cursor() as cursor:
             buffer = io.StringIO()
-            # Quote every field: in COPY's CSV an unquoted empty field means NULL.
-            writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+            # Strings quoted, None not: in COPY's CSV only an unquoted empty is NULL.
+            writer = csv.writer(buffer, quoting=csv.QUOTE_NOTNULL)
             for index, row in enumerate(rows, start=1):
+                values = {**defaults, **row}
                 writer.writerow(
-                    [
-                        row["appeal_id"],
-                        row["full_name"],
-                        row["email"],
-                        row["email_normalized"],
-                        row["country"],
-                        row["city"],
-                        "",
-                        "",
-                        "pending",
-                        row["visibility"],
-                        "f",
-                        "confirmed",
-                        "en",
-                        PRIVACY_NOTICE_VERSION,
-                        row["created_at"].isoformat(),
-                        row["confirmed_at"].isoformat(),
-                        0,
-                    ]
+                    [_copy_value(values[field.attname]) for field in fields]
                 )
                 if index % BATCH == 0:
                     self._flush(cursor, sql, buffer)
@@ -127,6 +96,14 @@ class Command(BaseCommand):
 
     def _bulk_create(self, appeal, rows):
         Signature.objects.bulk_create(
-            (Signature(status=Signature.Status.CONFIRMED, **row) for row in rows),
+            (Signature(**row) for row in rows),
             batch_size=2000,
         )
+
+
+def _copy_value(value):
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value

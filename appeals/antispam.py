@@ -1,0 +1,171 @@
+"""Spam waves without third parties: form traps, rate limits and IP fingerprints.
+
+Nothing here refuses a request: whatever trips becomes a reason to quarantine the
+submission silently, for a moderator to release or reject. A bot learns nothing,
+and a person on Tor or a shared connection is delayed, not locked out.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from appeals.models import IPHashKey
+
+# --- Where a request comes from ----------------------------------------------
+
+
+def client_ip(request) -> str:
+    """Return the client's address: REMOTE_ADDR, or what trusted proxies saw.
+
+    Each proxy appends the address it got the request from to X-Forwarded-For, so
+    with N trusted proxies the client is the N-th entry from the right. Anything
+    further left was written by the client and is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= hops:
+            candidate = forwarded[-hops]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                pass
+    return remote
+
+
+def hash_ip(address: str) -> str:
+    """Return a keyed hash of an address, with today's key.
+
+    IPv6 addresses are reduced to their /64 network (what one household gets).
+    Hashes made on one day can be compared for about a week; once the day's key is
+    purged, nobody can tell which address a hash came from.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.version == 6:
+        ip = ipaddress.ip_network(f"{ip}/64", strict=False).network_address
+    key = _key_for(timezone.localdate())
+    return hmac.new(key.encode(), ip.packed, hashlib.sha256).hexdigest()[:32]
+
+
+def _key_for(day) -> str:
+    cache_key = f"appeals:ip-key:{day.isoformat()}"
+    key = cache.get(cache_key)
+    if key is None:
+        try:
+            with transaction.atomic():
+                key = IPHashKey.objects.get_or_create(
+                    day=day, defaults={"key": secrets.token_hex(32)}
+                )[0].key
+        except IntegrityError:  # Another process made today's key first.
+            key = IPHashKey.objects.get(day=day).key
+        cache.set(cache_key, key, 3600)
+    return key
+
+
+# --- Rate limits -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    count: int
+    seconds: int
+
+
+def within_limit(limit: Limit, *scope) -> bool:
+    """Count one more event for this scope; False once the window's limit is passed.
+
+    The counter lives in the shared cache (Redis in production), so all app
+    servers count together.
+    """
+    window = int(time.time() // limit.seconds)
+    key = ":".join(["appeals:rate", limit.name, *map(str, scope), str(window)])
+    if cache.add(key, 1, limit.seconds + 1):
+        return limit.count >= 1
+    try:
+        return cache.incr(key) <= limit.count
+    except ValueError:  # The window expired between add() and incr().
+        cache.set(key, 1, limit.seconds + 1)
+        return True
+
+
+def signing_limits() -> dict[str, Limit]:
+    return {
+        name: Limit(name, count, seconds)
+        for name, (count, seconds) in settings.SIGNING_RATE_LIMITS.items()
+    }
+
+
+def rate_limit_reasons(*, scope: str, ip_hash: str, email_domain: str) -> list[str]:
+    """Count one submission; return the limits it went past (empty if none)."""
+    limits = signing_limits()
+    reasons = []
+    if ip_hash:
+        for name in ("ip_burst", "ip_sustained"):
+            if not within_limit(limits[name], scope, ip_hash):
+                reasons.append(f"rate limit: {name}")
+    if email_domain not in settings.COMMON_EMAIL_DOMAINS and not within_limit(
+        limits["email_domain"], scope, email_domain
+    ):
+        reasons.append("rate limit: email domain")
+    return reasons
+
+
+# --- Traps in the form -------------------------------------------------------
+
+
+class SpamTrapMixin(forms.Form):
+    """A honeypot field people never see, and a signed time the form was shown.
+
+    The fields never make a form invalid: suspicion_reasons() lists what tripped.
+    """
+
+    homepage = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    rendered_at = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    trap_fields = ("homepage", "rendered_at")
+    _signer = signing.TimestampSigner(salt="appeals.form-rendered-at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rendered_at"].initial = self._signer.sign("form")
+
+    def suspicion_reasons(self) -> list[str]:
+        reasons = []
+        if self.cleaned_data.get("homepage"):
+            reasons.append("honeypot filled")
+        try:
+            self._signer.unsign(
+                self.cleaned_data.get("rendered_at", ""),
+                max_age=settings.FORM_MIN_FILL_SECONDS,
+            )
+        except signing.SignatureExpired:
+            pass  # Old enough: a person had time to read and type.
+        except signing.BadSignature:
+            reasons.append("form time missing or forged")
+        else:
+            reasons.append("sent faster than a person types")
+        return reasons

@@ -1,0 +1,53 @@
+from django.core.cache import cache
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+SITE_SETTINGS_CACHE_KEY = "appeals:site-settings"
+
+
+class SiteSettings(models.Model):
+    """Switches that staff flip for the whole site; there is only one row."""
+
+    is_signing_paused = models.BooleanField(
+        _("pause signing on every appeal"),
+        default=False,
+        help_text=_(
+            "During an attack: every sign form says signing is paused and no "
+            "signature is taken, until this is unticked."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("site settings")
+        verbose_name_plural = _("site settings")
+
+    def __str__(self):
+        return str(_("Site settings"))
+
+    @classmethod
+    def current(cls) -> "SiteSettings":
+        """Return the settings, cached for a few seconds: they are read on hot paths."""
+        settings = cache.get(SITE_SETTINGS_CACHE_KEY)
+        if settings is None:
+            settings, _created = cls.objects.get_or_create(pk=1)
+            cache.set(SITE_SETTINGS_CACHE_KEY, settings, 5)
+        return settings
+
+
+class IPHashKey(models.Model):
+    """The secret of one day for hashing client IP addresses.
+
+    Keys older than a week are deleted (purge_expired), after which no hash made
+    with them can be recomputed from an address.
+    """
+
+    day = models.DateField(unique=True)
+    key = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("IP hash key")
+        verbose_name_plural = _("IP hash keys")
+
+    def __str__(self):
+        return str(self.day)
