@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from appeals.models import OrganizationSignature, Signature
-from appeals.tokens import Purpose, make_token
+from appeals.models import OrganizationSignature, Signature, normalize_email
+from appeals.tokens import Purpose, make_data_access_token, make_token
 
 
 class Message(StrEnum):
@@ -56,4 +56,22 @@ def send_signature_email(
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[signature.email],
+    ).send()
+
+
+def send_data_access_email(address: str, language: str) -> None:
+    """Send the link to the page that shows what we hold about an address."""
+    token = make_data_access_token(normalize_email(address))
+    context = {
+        "site_name": settings.SITE_NAME,
+        "data_url": absolute_url(reverse("appeals:my_data", kwargs={"token": token})),
+    }
+    with translation.override(language):
+        subject = render_to_string("appeals/email/data_access_subject.txt", context)
+        body = render_to_string("appeals/email/data_access_body.txt", context)
+    EmailMessage(
+        subject=" ".join(subject.split()),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
     ).send()

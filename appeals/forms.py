@@ -42,7 +42,7 @@ class PublicForm(SpamTrapMixin, forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        for name, value in cleaned_data.items():
+        for name, value in list(cleaned_data.items()):
             if isinstance(value, str) and name not in self.trap_fields:
                 field = self.fields[name]
                 multiline = isinstance(field.widget, forms.Textarea)
@@ -140,3 +140,19 @@ class OrganizationSignatureForm(PublicForm):
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "statement": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
         }
+
+
+class DataAccessForm(SpamTrapMixin, forms.Form):
+    """Ask for a link to everything held about an address."""
+
+    email = forms.EmailField(
+        label=_("Your email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We send the link there, and only there."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.layout = Layout("email")

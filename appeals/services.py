@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appeals import tasks
-from appeals.antispam import hash_ip, rate_limit_reasons
+from appeals.antispam import Limit, hash_ip, rate_limit_reasons, within_limit
 from appeals.emails import Message
 from appeals.models import (
     Appeal,
@@ -226,6 +226,37 @@ def _enqueue_after_commit(task: Task, *args) -> None:
     # robust: a queue that cannot take the task is logged, never turned into an
     # error for a signer whose signature is already saved.
     transaction.on_commit(partial(task.enqueue, *args), robust=True)
+
+
+# --- Signers' own data ------------------------------------------------------
+
+DATA_ACCESS_EMAILS_PER_DAY = Limit("data_access_email", 3, 24 * 60 * 60)
+
+
+def request_data_access(*, email: str, language: str) -> None:
+    """Email a link to everything held about an address: to that mailbox only.
+
+    The caller learns nothing: the answer is the same whether we hold anything.
+    """
+    email_normalized = normalize_email(email)
+    if within_limit(DATA_ACCESS_EMAILS_PER_DAY, email_normalized):
+        transaction.on_commit(
+            partial(tasks.send_data_access_email.enqueue, email, language),
+            robust=True,
+        )
+
+
+def signatures_of(email_normalized: str) -> list[Signature | OrganizationSignature]:
+    """Every signature, of a person or for an organization, made with an address."""
+    found = [
+        *Signature.objects.filter(email_normalized=email_normalized).select_related(
+            "appeal"
+        ),
+        *OrganizationSignature.objects.filter(
+            email_normalized=email_normalized
+        ).select_related("appeal"),
+    ]
+    return sorted(found, key=lambda signature: signature.created_at, reverse=True)
 
 
 # --- Publishing workflow -----------------------------------------------------

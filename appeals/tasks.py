@@ -19,3 +19,8 @@ def send_signature_email(model_label: str, signature_id: int, message: str) -> N
 @task
 def fold_signature_counts() -> int:
     return counting.fold_signature_counts()
+
+
+@task
+def send_data_access_email(address: str, language: str) -> None:
+    emails.send_data_access_email(address, language)

@@ -53,3 +53,21 @@ def read_token(token: str, purpose: Purpose) -> Signature | OrganizationSignatur
 
 def _salt(purpose: Purpose) -> str:
     return f"appeals.signature.{purpose}"
+
+
+DATA_ACCESS_MAX_AGE = timedelta(hours=24)
+_DATA_ACCESS_SALT = "appeals.data-access"
+
+
+def make_data_access_token(email_normalized: str) -> str:
+    return signing.dumps(email_normalized, salt=_DATA_ACCESS_SALT)
+
+
+def read_data_access_token(token: str) -> str:
+    """Return the address a data-access link was made for; raise if bad or old."""
+    try:
+        return signing.loads(token, salt=_DATA_ACCESS_SALT, max_age=DATA_ACCESS_MAX_AGE)
+    except signing.SignatureExpired as error:
+        raise ExpiredToken from error
+    except signing.BadSignature as error:
+        raise InvalidToken from error

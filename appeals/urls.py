@@ -7,6 +7,9 @@ app_name = "appeals"
 urlpatterns = [
     path("", views.AppealListView.as_view(), name="list"),
     path("privacy/", views.privacy, name="privacy"),
+    path("my-data/", views.my_data_request, name="my_data_request"),
+    path("my-data/<str:token>/", views.my_data, name="my_data"),
+    path("my-data/<str:token>/data.json", views.my_data_json, name="my_data_json"),
     path("appeals/<slug:slug>/", views.appeal_detail, name="detail"),
     path("appeals/<slug:slug>/sign/", views.sign, name="sign"),
     path(

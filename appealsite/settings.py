@@ -28,6 +28,9 @@ if not SECRET_KEY:
             "(make run does)."
         )
     SECRET_KEY = "django-insecure-development-only-never-use-in-production"
+# Old keys, newest first: links signed with them (confirmation, withdrawal) keep
+# working while keys rotate. Remove a key once its links have expired.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]
@@ -105,6 +108,12 @@ DATABASES = {
 # and check them before reuse so a restarted database is survived.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A stuck query ends with our 503 page instead of holding a worker forever.
+    statement_timeout = env.int("DB_STATEMENT_TIMEOUT_MS", default=10_000)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={statement_timeout}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -236,6 +245,13 @@ COMMON_EMAIL_DOMAINS = env.list(
         "riseup.net",
     ],
 )
+# Retention (see `manage.py purge_expired`, run daily): unconfirmed signatures are
+# deleted after this many days; signer data on an appeal is erased this many days
+# after it closed; IP fingerprints and their daily keys are dropped after a week.
+UNCONFIRMED_RETENTION_DAYS = env.int("UNCONFIRMED_RETENTION_DAYS", default=7)
+SIGNER_DATA_RETENTION_DAYS = env.int("SIGNER_DATA_RETENTION_DAYS", default=365)
+IP_HASH_RETENTION_DAYS = 7
+
 # A form sent back sooner than this after it was shown was not filled by a person.
 FORM_MIN_FILL_SECONDS = 3
 
@@ -273,6 +289,9 @@ STORAGES = {
     },
 }
 
+# A file missing from the manifest is served under its plain name rather than
+# turning a page (even the error pages) into a 500.
+WHITENOISE_MANIFEST_STRICT = False
 
 # --- Forms -------------------------------------------------------------------
 
@@ -281,6 +300,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 
 # --- Security headers --------------------------------------------------------
+
+# Public forms are small; anything bigger is refused with a 400 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # Every asset is served from our own origin: no inline script or style, no CDN.
 SECURE_CSP = {
@@ -307,6 +329,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=True)
 
 # How many reverse proxies in front of us may be trusted to set X-Forwarded-*

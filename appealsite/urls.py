@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("appeals.urls")),
 ]
 
+handler500 = "appeals.errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -346,3 +346,11 @@ def test_a_withdrawn_signer_may_sign_again(client, appeal, mailoutbox):
 
     assert appeal.signatures.filter(status="pending").count() == 1
     assert appeal.signatures.filter(status="withdrawn").count() == 1
+
+
+def test_a_name_made_only_of_hidden_characters_is_required_again(client, appeal):
+    response = sign(client, appeal, full_name="\x1b\u202e\u200b")
+
+    assert response.status_code == 400
+    assert 'id="error_1_id_full_name"' in response.content.decode()
+    assert not Signature.objects.exists()

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -16,7 +17,9 @@ from appeals.models import (
     DeliveryEvent,
     ExportLog,
     Organization,
+    SiteSettings,
 )
+from appeals.models.site import SITE_SETTINGS_CACHE_KEY
 
 WORKFLOW_ACTIONS = {
     "publish": (gettext_lazy("Publish"), services.publish_appeal),
@@ -111,8 +114,9 @@ class AppealAdmin(admin.ModelAdmin):
         "published_at",
         "closes_at",
         "signature_count",
+        "is_signing_paused",
     ]
-    list_filter = ["status", "language"]
+    list_filter = ["status", "language", "is_signing_paused"]
     search_fields = ["title", "slug", "addressee", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = [
@@ -137,6 +141,7 @@ class AppealAdmin(admin.ModelAdmin):
                     "closes_at",
                     "closed_at",
                     "signature_goal",
+                    "is_signing_paused",
                 ],
                 "description": gettext_lazy(
                     "Change the status with the buttons at the top of this page."
@@ -306,3 +311,24 @@ class AppealAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/appeals/appeal/delivery_document.html", context
         )
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(admin.ModelAdmin):
+    """The one row of site-wide switches: open it straight from the list."""
+
+    list_display = ["__str__", "is_signing_paused", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not SiteSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        settings = SiteSettings.current()
+        return redirect("admin:appeals_sitesettings_change", settings.pk)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        cache.delete(SITE_SETTINGS_CACHE_KEY)

@@ -4,14 +4,25 @@ Signer emails are shown and searchable only with the permission "Can view signer
 emails"; only superusers can delete (everyone else rejects, which keeps a record).
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appeals import services
-from appeals.models import ExportLog, OrganizationSignature, Signature, normalize_email
+from appeals.models import (
+    Appeal,
+    ExportLog,
+    OrganizationSignature,
+    Signature,
+    normalize_email,
+)
 
 VIEW_EMAIL_PERMISSION = "appeals.view_signer_email"
 
@@ -152,6 +163,83 @@ def resend_confirmation(modeladmin, request, queryset):
     )
 
 
+@admin.action(
+    description=_("Release from quarantine (sends the confirmation email)"),
+    permissions=["change"],
+)
+def release(modeladmin, request, queryset):
+    count = services.release_signatures(signatures=queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d signature released.", "%(count)d signatures released.", count
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+class RejectPatternForm(forms.Form):
+    """Which signatures a spam wave left: every criterion given must match."""
+
+    appeal = forms.ModelChoiceField(
+        Appeal.objects.all(), required=False, label=_("Appeal")
+    )
+    email_domain = forms.CharField(
+        required=False, label=_("Email domain"), help_text=_("e.g. spam.example")
+    )
+    signed_after = forms.DateTimeField(
+        required=False,
+        label=_("Signed after"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    signed_before = forms.DateTimeField(
+        required=False,
+        label=_("Signed before"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    ip_hash = forms.CharField(required=False, label=_("Client fingerprint"))
+    name_contains = forms.CharField(required=False, label=_("Name contains"))
+    expected_count = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    criteria = [
+        "appeal",
+        "email_domain",
+        "signed_after",
+        "signed_before",
+        "ip_hash",
+        "name_contains",
+    ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not any(cleaned_data.get(name) for name in self.criteria):
+            raise forms.ValidationError(_("Give at least one criterion."))
+        return cleaned_data
+
+    def matching(self):
+        """The signatures that would be rejected (those not rejected already)."""
+        data = self.cleaned_data
+        signatures = Signature.objects.exclude(
+            status__in=[Signature.Status.REJECTED, Signature.Status.WITHDRAWN]
+        )
+        if data["appeal"]:
+            signatures = signatures.filter(appeal=data["appeal"])
+        if data["email_domain"]:
+            address = normalize_email(f"x@{data['email_domain'].lstrip('@')}")
+            domain = address.partition("@")[2]
+            signatures = signatures.filter(email_normalized__endswith=f"@{domain}")
+        if data["signed_after"]:
+            signatures = signatures.filter(created_at__gte=data["signed_after"])
+        if data["signed_before"]:
+            signatures = signatures.filter(created_at__lt=data["signed_before"])
+        if data["ip_hash"]:
+            signatures = signatures.filter(ip_hash=data["ip_hash"].strip())
+        if data["name_contains"]:
+            signatures = signatures.filter(full_name__icontains=data["name_contains"])
+        return signatures
+
+
 @admin.register(Signature)
 class SignatureAdmin(SignerDataAdmin):
     list_display = [
@@ -163,6 +251,7 @@ class SignatureAdmin(SignerDataAdmin):
         "visibility",
         "comment_excerpt",
         "comment_status",
+        "quarantine_reason",
         "created_at",
     ]
     list_filter = [
@@ -181,6 +270,7 @@ class SignatureAdmin(SignerDataAdmin):
         hide_comments,
         reject_as_spam,
         restore,
+        release,
         resend_confirmation,
     ]
     moderated_fields = ["comment_status"]
@@ -197,6 +287,8 @@ class SignatureAdmin(SignerDataAdmin):
         "visibility",
         "has_newsletter_consent",
         "status",
+        "quarantine_reason",
+        "ip_hash",
         "language",
         "privacy_notice_version",
         "created_at",
@@ -207,6 +299,62 @@ class SignatureAdmin(SignerDataAdmin):
     @admin.display(description=_("comment"))
     def comment_excerpt(self, signature):
         return Truncator(signature.comment).chars(80)
+
+    def get_urls(self):
+        return [
+            path(
+                "reject-by-pattern/",
+                self.admin_site.admin_view(self.reject_by_pattern_view),
+                name="appeals_signature_reject_by_pattern",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "can_reject_by_pattern": self.has_change_permission(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def reject_by_pattern_view(self, request):
+        """Preview how many signatures a pattern matches, then reject exactly those."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = RejectPatternForm(request.POST or None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Reject signatures by pattern"),
+            "form": form,
+        }
+        if request.method == "POST" and form.is_valid():
+            matching = form.matching()
+            count = matching.count()
+            expected = form.cleaned_data["expected_count"]
+            if "reject" in request.POST and expected == count:
+                rejected = services.reject_signatures(signatures=matching)
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d signature rejected.",
+                        "%(count)d signatures rejected.",
+                        rejected,
+                    )
+                    % {"count": rejected},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:appeals_signature_changelist")
+            if "reject" in request.POST:
+                context["changed"] = True
+            context["count"] = count
+            context["sample"] = matching.select_related("appeal").order_by("-pk")[:20]
+            context["can_view_emails"] = self.can_view_emails(request)
+            form.data = form.data.copy()
+            form.data["expected_count"] = count
+        return TemplateResponse(
+            request, "admin/appeals/signature/reject_by_pattern.html", context
+        )
 
 
 @admin.action(description=_("Approve: show on the appeal"), permissions=["change"])
@@ -263,12 +411,13 @@ class OrganizationSignatureAdmin(SignerDataAdmin):
         "country",
         "status",
         "is_approved",
+        "quarantine_reason",
         "created_at",
     ]
     list_filter = [AwaitingApprovalFilter, "status", "is_approved", "appeal"]
     search_fields = ["organization_name", "website"]
     list_select_related = ["appeal"]
-    actions = [approve_cosignatures, reject_cosignatures]
+    actions = [approve_cosignatures, reject_cosignatures, release]
     moderated_fields = []
     fields = [
         "appeal",
@@ -280,6 +429,8 @@ class OrganizationSignatureAdmin(SignerDataAdmin):
         "email_normalized",
         "statement",
         "status",
+        "quarantine_reason",
+        "ip_hash",
         "is_approved",
         "language",
         "privacy_notice_version",

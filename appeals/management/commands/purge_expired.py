@@ -1,0 +1,24 @@
+"""Delete and anonymize signer data that is past its retention: run it daily."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from appeals.retention import purge_expired
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete signatures left unconfirmed for UNCONFIRMED_RETENTION_DAYS, erase the "
+        "personal data on appeals closed SIGNER_DATA_RETENTION_DAYS ago (keeping "
+        "counts, countries and dates), and drop IP fingerprints and their keys after "
+        "IP_HASH_RETENTION_DAYS."
+    )
+
+    def handle(self, *args, **options):
+        report = purge_expired()
+        self.stdout.write(
+            f"Deleted {report.deleted_unconfirmed} unconfirmed signatures "
+            f"(older than {settings.UNCONFIRMED_RETENTION_DAYS} days); anonymized "
+            f"{report.anonymized}; cleared {report.fingerprints_cleared} IP "
+            f"fingerprints and deleted {report.keys_deleted} hashing keys."
+        )

@@ -1,0 +1,263 @@
+"""Signer privacy: no raw IP, retention, the signer's own data, no caching."""
+
+import io
+import logging
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from appeals.antispam import hash_ip
+from appeals.counting import recount_signatures
+from appeals.models import (
+    PRIVACY_NOTICE_VERSION,
+    Appeal,
+    IPHashKey,
+    Signature,
+)
+from appeals.retention import purge_expired
+from tests.factories import form_shown, make_appeal, make_signature
+
+SIGNER_IP = "203.0.113.77"
+
+
+def sign(client, appeal, **overrides):
+    data = {
+        "full_name": "Olena Marchuk",
+        "email": "olena@example.org",
+        "country": "UA",
+        "city": "Kharkiv",
+        "visibility": "public",
+        "has_newsletter_consent": "on",
+        **form_shown(),
+        **overrides,
+    }
+    return client.post(reverse("appeals:sign", kwargs={"slug": appeal.slug}), data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_raw_ip_address_reaches_the_database_or_the_logs(caplog, mailoutbox):
+    appeal = make_appeal()
+    client = Client(REMOTE_ADDR=SIGNER_IP)
+    caplog.set_level(logging.DEBUG)
+
+    sign(client, appeal)
+    path = re.search(r"http://[^/]+(/signatures/confirm/\S+/)", mailoutbox[0].body)
+    client.post(path.group(1))
+
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    assert Signature.objects.get().ip_hash
+    assert SIGNER_IP not in dump.getvalue()
+    assert SIGNER_IP not in caplog.text
+
+
+@pytest.mark.django_db
+def test_ip_fingerprints_compare_within_a_day_but_not_across_keys():
+    first = hash_ip(SIGNER_IP)
+
+    assert hash_ip(SIGNER_IP) == first
+    assert hash_ip("203.0.113.78") != first
+    assert hash_ip("2001:db8:1:2::1") == hash_ip("2001:db8:1:2:ffff::9")  # Same /64.
+    assert hash_ip("2001:db8:1:3::1") != hash_ip("2001:db8:1:2::1")
+    assert len(first) == 32 and SIGNER_IP not in first
+
+    IPHashKey.objects.all().delete()
+    from django.core.cache import cache
+
+    cache.clear()
+    assert hash_ip(SIGNER_IP) != first  # A new key: the old hash is now unlinkable.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_consents_are_stored_with_the_notice_version_and_time():
+    appeal = make_appeal()
+
+    sign(Client(), appeal)
+
+    signature = Signature.objects.get()
+    assert signature.has_newsletter_consent is True
+    assert signature.privacy_notice_version == PRIVACY_NOTICE_VERSION
+    assert timezone.now() - signature.created_at < timedelta(minutes=1)
+
+
+@pytest.mark.django_db
+def test_purge_expired_deletes_and_anonymizes_exactly_what_it_should():
+    now = timezone.now()
+    appeal = make_appeal()
+    old_pending = make_signature(appeal, status="pending")
+    old_quarantined = make_signature(appeal, status="quarantined")
+    recent_pending = make_signature(appeal, status="pending")
+    old_confirmed = make_signature(appeal, ip_hash="a" * 32)
+    Signature.objects.filter(pk__in=[old_pending.pk, old_quarantined.pk]).update(
+        created_at=now - timedelta(days=8)
+    )
+    Signature.objects.filter(pk=recent_pending.pk).update(
+        created_at=now - timedelta(days=6)
+    )
+    Signature.objects.filter(pk=old_confirmed.pk).update(
+        created_at=now - timedelta(days=30)
+    )
+
+    long_closed = make_appeal(status=Appeal.Status.CLOSED)
+    Appeal.objects.filter(pk=long_closed.pk).update(closed_at=now - timedelta(days=366))
+    expired = [make_signature(long_closed, comment="Words") for _ in range(3)]
+    expired_hidden = make_signature(long_closed, visibility="counted")
+    recently_closed = make_appeal(closes_at=now - timedelta(days=300))
+    kept = make_signature(recently_closed)
+    recount_signatures()
+
+    IPHashKey.objects.create(day=(now - timedelta(days=8)).date(), key="old")
+    IPHashKey.objects.create(day=now.date(), key="today")
+
+    report = purge_expired(now=now)
+
+    assert set(Signature.objects.filter(appeal=appeal)) == {
+        recent_pending,
+        old_confirmed,
+    }
+    assert report.deleted_unconfirmed == 2
+    for signature in [*expired, expired_hidden]:
+        signature.refresh_from_db()
+        assert (signature.full_name, signature.email, signature.email_normalized) == (
+            "",
+            "",
+            "",
+        )
+        assert signature.comment == ""
+        assert signature.country == "UA"
+        assert signature.status == Signature.Status.CONFIRMED
+        assert signature.confirmed_at is not None
+    assert report.anonymized == 4
+    long_closed.refresh_from_db()
+    assert long_closed.signature_count == 4
+    assert recount_signatures() == []
+    kept.refresh_from_db()
+    assert kept.full_name and kept.email
+    old_confirmed.refresh_from_db()
+    assert old_confirmed.ip_hash == ""
+    assert list(IPHashKey.objects.values_list("key", flat=True)) == ["today"]
+
+
+@pytest.mark.django_db
+def test_purge_expired_command_reports_its_work():
+    out = io.StringIO()
+
+    call_command("purge_expired", stdout=out)
+
+    assert "Deleted 0 unconfirmed signatures (older than 7 days)" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_anonymized_signature_can_no_longer_be_withdrawn(client):
+    from appeals.tokens import Purpose, make_token
+
+    appeal = make_appeal()
+    signature = make_signature(appeal)
+    token = make_token(signature, Purpose.WITHDRAW)
+    Signature.objects.filter(pk=signature.pk).update(
+        full_name="", email="", email_normalized=""
+    )
+
+    response = client.get(reverse("appeals:withdraw", kwargs={"token": token}))
+
+    assert response.status_code == 410
+    assert "anonymized" in response.content.decode()
+
+
+def data_link(mailoutbox):
+    match = re.search(r"http://[^/]+(/my-data/\S+/)", mailoutbox[-1].body)
+    assert match, mailoutbox[-1].body
+    return match.group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signer_can_see_download_and_withdraw_what_we_hold(mailoutbox):
+    first, second = make_appeal(title="First appeal"), make_appeal(title="Second one")
+    make_signature(first, email="olena@example.org", full_name="Olena M")
+    make_signature(second, email="Olena@Example.org ", full_name="Olena Marchuk")
+    make_signature(first, email="someone.else@example.org", full_name="Other Person")
+    client = Client()
+
+    response = client.post(
+        reverse("appeals:my_data_request"),
+        {"email": "olena@example.org", **form_shown()},
+    )
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    page = client.get(data_link(mailoutbox))
+
+    assert "no-store" in page.headers["Cache-Control"]
+    html = page.content.decode()
+    assert "First appeal" in html and "Second one" in html
+    assert "Olena Marchuk" in html
+    assert "Other Person" not in html
+    assert html.count("Withdraw this signature") == 2
+
+    download = client.get(data_link(mailoutbox) + "data.json")
+    assert (
+        download["Content-Disposition"] == 'attachment; filename="my-signatures.json"'
+    )
+    data = download.json()
+    assert {entry["appeal"] for entry in data["signatures"]} == {
+        "First appeal",
+        "Second one",
+    }
+    assert data["signatures"][0]["privacy_notice_version"] == PRIVACY_NOTICE_VERSION
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asking_about_an_unknown_address_looks_the_same(mailoutbox):
+    make_signature(make_appeal(), email="known@example.org")
+
+    def ask(email):
+        response = Client().post(
+            reverse("appeals:my_data_request"), {"email": email, **form_shown()}
+        )
+        return re.sub(rb'value="[^"]+"', b"", response.content)
+
+    assert ask("known@example.org") == ask("unknown@example.org")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_link_expires_after_a_day(mailoutbox, monkeypatch):
+    make_signature(make_appeal(), email="olena@example.org")
+    Client().post(
+        reverse("appeals:my_data_request"),
+        {"email": "olena@example.org", **form_shown()},
+    )
+    link = data_link(mailoutbox)
+    tomorrow = time.time() + timedelta(hours=25).total_seconds()
+    monkeypatch.setattr("django.core.signing.time.time", lambda: tomorrow)
+
+    response = Client().get(link)
+
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_and_token_pages_are_never_cached(mailoutbox):
+    appeal = make_appeal()
+    client = Client()
+    sign_response = sign(client, appeal)
+    confirm_path = re.search(
+        r"http://[^/]+(/signatures/confirm/\S+/)", mailoutbox[0].body
+    ).group(1)
+    withdraw_path = re.search(
+        r"http://[^/]+(/signatures/withdraw/\S+/)", mailoutbox[0].body
+    ).group(1)
+
+    for response in [
+        sign_response,
+        client.get(sign_response.headers["Location"]),
+        client.get(confirm_path),
+        client.get(withdraw_path),
+        client.get(reverse("appeals:my_data_request")),
+    ]:
+        assert "no-store" in response.headers["Cache-Control"], response
