@@ -12,6 +12,7 @@ from collections import Counter
 from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from appeals.models import Appeal, Signature, SignatureCountDelta
 
@@ -45,10 +46,11 @@ def _fold_batch() -> int:
     totals = Counter()
     for _pk, appeal_id, delta in rows:
         totals[appeal_id] += delta
+    now = timezone.now()
     for appeal_id, total in sorted(totals.items()):
         if total:
             Appeal.objects.filter(pk=appeal_id).update(
-                signature_count=F("signature_count") + total
+                signature_count=F("signature_count") + total, count_updated_at=now
             )
     return len(rows)
 
@@ -92,5 +94,7 @@ def _recount_one(appeal_id: int) -> tuple[Appeal, int, int] | None:
     correct = appeal.confirmed - appeal.unfolded
     if appeal.signature_count == correct:
         return None
-    Appeal.objects.filter(pk=appeal_id).update(signature_count=correct)
+    Appeal.objects.filter(pk=appeal_id).update(
+        signature_count=correct, count_updated_at=timezone.now()
+    )
     return appeal, appeal.signature_count, correct

@@ -73,7 +73,7 @@ def test_security_headers_on_every_kind_of_page(client, staff_client):
         staff_client.get(reverse("admin:index")),
     ]
     with mock.patch(
-        "appeals.views.Appeal.objects.published", side_effect=OperationalError("down")
+        "appeals.views.pages.Appeal.objects.published", side_effect=OperationalError("down")
     ):
         responses.append(Client(raise_request_exception=False).get("/"))
     assert [r.status_code for r in responses] == [
@@ -93,7 +93,7 @@ def test_security_headers_on_every_kind_of_page(client, staff_client):
 @pytest.mark.django_db
 def test_a_database_error_in_a_view_gives_our_503_with_retry_after():
     with mock.patch(
-        "appeals.views.Appeal.objects.published", side_effect=OperationalError("down")
+        "appeals.views.pages.Appeal.objects.published", side_effect=OperationalError("down")
     ):
         response = Client(raise_request_exception=False).get("/")
 

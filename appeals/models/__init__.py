@@ -2,6 +2,7 @@ from appeals.models.appeals import (
     CONFIRMATION_GRACE_AFTER_CLOSING,
     Appeal,
     AppealQuerySet,
+    AppealSlug,
     Authorship,
     Organization,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "PRIVACY_NOTICE_VERSION",
     "Appeal",
     "AppealQuerySet",
+    "AppealSlug",
     "Authorship",
     "DeliveryEvent",
     "ExportLog",

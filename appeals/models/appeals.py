@@ -68,6 +68,10 @@ class AppealQuerySet(models.QuerySet):
             open_rank=Case(When(is_open, then=Value(0)), default=Value(1))
         ).order_by("open_rank", "-published_at", "-pk")
 
+    def originals(self) -> "AppealQuerySet":
+        """Appeals that are not translations of another."""
+        return self.filter(translation_of__isnull=True)
+
     def with_authors(self) -> "AppealQuerySet":
         """Fetch the authoring organizations, in order, in one extra query."""
         return self.prefetch_related(
@@ -116,6 +120,19 @@ class Appeal(models.Model):
         max_length=10,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
+    )
+    translation_of = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="translations",
+        limit_choices_to={"translation_of__isnull": True},
+        verbose_name=_("translation of"),
+        help_text=_(
+            "For a translation: the original appeal. All language versions share "
+            "the original's signatures, count, deadline and status."
+        ),
     )
     authors = models.ManyToManyField(
         Organization,
@@ -171,6 +188,9 @@ class Appeal(models.Model):
         default=0,
         editable=False,
         help_text=_("Kept up to date from the signatures themselves."),
+    )
+    count_updated_at = models.DateTimeField(
+        _("count updated"), null=True, blank=True, editable=False
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -243,6 +263,24 @@ class Appeal(models.Model):
         return self.signature_count + pending
 
     @property
+    def original(self) -> "Appeal":
+        """The appeal whose signatures this version collects (itself if original)."""
+        return self.translation_of or self
+
+    def language_versions(self) -> list["Appeal"]:
+        """Every public version of this appeal (original and translations)."""
+        original = self.original
+        if hasattr(original, "public_translations"):  # Prefetched for lists.
+            translations = original.public_translations
+        else:
+            translations = list(original.translations.published())
+        versions = [original, *translations] if original.is_public else translations
+        return sorted(versions, key=lambda version: version.language)
+
+    def other_language_versions(self) -> list["Appeal"]:
+        return [v for v in self.language_versions() if v.pk != self.pk]
+
+    @property
     def ordered_authors(self) -> list[Organization]:
         return [authorship.organization for authorship in self.authorships.all()]
 
@@ -283,3 +321,20 @@ class Authorship(models.Model):
 
     def __str__(self):
         return str(self.organization)
+
+
+class AppealSlug(models.Model):
+    """An address an appeal had before staff renamed it: it redirects for good."""
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="old_slugs"
+    )
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("former address")
+        verbose_name_plural = _("former addresses")
+
+    def __str__(self):
+        return self.slug

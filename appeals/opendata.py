@@ -1,0 +1,100 @@
+"""The public data about appeals, as JSON for journalists and other sites.
+
+Only what the appeal page already shows: never anything about a signer.
+"""
+
+import hashlib
+import json
+from datetime import datetime
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+
+from appeals.models import Appeal, OrganizationSignature
+
+# Long enough to let a CDN or nginx absorb a spike, short enough to stay current.
+PUBLIC_MAX_AGE_SECONDS = 10
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def appeals_for_data():
+    """Published appeals with all the JSON needs, in a fixed number of queries."""
+    return (
+        Appeal.objects.published()
+        .originals()
+        .with_authors()
+        .prefetch_related(
+            Prefetch(
+                "translations",
+                queryset=Appeal.objects.published(),
+                to_attr="public_translations",
+            ),
+            Prefetch(
+                "organization_signatures",
+                queryset=OrganizationSignature.objects.public().order_by(
+                    "confirmed_at", "pk"
+                ),
+                to_attr="public_cosignatures",
+            ),
+        )
+    )
+
+
+def last_changed(appeal: Appeal) -> datetime:
+    return max(filter(None, [appeal.updated_at, appeal.count_updated_at]))
+
+
+def appeal_data(appeal: Appeal) -> dict:
+    cosignatures = appeal.public_cosignatures
+    return {
+        "slug": appeal.slug,
+        "url": absolute(appeal.get_absolute_url()),
+        "title": appeal.title,
+        "addressee": appeal.addressee,
+        "summary": appeal.summary,
+        "language": appeal.language,
+        "status": "open" if appeal.is_open else appeal.status,
+        "published_at": appeal.published_at,
+        "closes_at": appeal.closes_at,
+        "signature_count": appeal.signature_count,
+        "signature_goal": appeal.signature_goal,
+        "organization_signature_count": len(cosignatures),
+        "authors": [
+            {"name": organization.name, "url": organization.website or None}
+            for organization in appeal.ordered_authors
+        ],
+        "cosigning_organizations": [
+            {"name": cosignature.organization_name, "url": cosignature.website or None}
+            for cosignature in cosignatures
+        ],
+        "translations": [
+            {"language": version.language, "url": absolute(version.get_absolute_url())}
+            for version in appeal.other_language_versions()
+        ],
+        "updated_at": last_changed(appeal),
+    }
+
+
+def json_response(
+    request, data: dict, *, last_modified: datetime | None
+) -> HttpResponse:
+    """A cacheable, CORS-open JSON answer; 304 when the client already has it."""
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    timestamp = last_modified.timestamp() if last_modified else None
+    response = get_conditional_response(
+        request, etag=etag, last_modified=timestamp
+    ) or HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    if timestamp is not None:
+        response["Last-Modified"] = http_date(timestamp)
+    response["Access-Control-Allow-Origin"] = "*"
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE_SECONDS)
+    return response

@@ -1,0 +1,40 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from appeals.models import Appeal
+
+
+class SiteURLSitemap(Sitemap):
+    """Absolute addresses under SITE_URL, whatever host the request came to."""
+
+    protocol = urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc
+
+
+class AppealSitemap(SiteURLSitemap):
+    changefreq = "daily"
+    priority = 0.8
+
+    def items(self):
+        return Appeal.objects.published().order_by("pk")
+
+    def lastmod(self, appeal):
+        return max(filter(None, [appeal.updated_at, appeal.count_updated_at]))
+
+
+class SignatoryListSitemap(AppealSitemap):
+    priority = 0.4
+
+    def items(self):
+        return Appeal.objects.published().originals().order_by("pk")
+
+    def location(self, appeal):
+        return reverse("appeals:signatures", kwargs={"slug": appeal.slug})
+
+
+SITEMAPS = {"appeals": AppealSitemap, "signatories": SignatoryListSitemap}

@@ -1,0 +1,37 @@
+"""Views, one module per concern; urls.py reaches them all through this package."""
+
+from appeals.views.mydata import my_data, my_data_json, my_data_request
+from appeals.views.pages import (
+    AppealListView,
+    appeal_detail,
+    privacy,
+    signature_list,
+)
+from appeals.views.signing import (
+    check_email,
+    confirm,
+    organization_sign,
+    organization_thanks,
+    sign,
+    thanks,
+    withdraw,
+    withdrawn,
+)
+
+__all__ = [
+    "AppealListView",
+    "appeal_detail",
+    "check_email",
+    "confirm",
+    "my_data",
+    "my_data_json",
+    "my_data_request",
+    "organization_sign",
+    "organization_thanks",
+    "privacy",
+    "sign",
+    "signature_list",
+    "thanks",
+    "withdraw",
+    "withdrawn",
+]

@@ -1,0 +1,124 @@
+"""A signer's own data: what we hold about an address, sent to that address."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from appeals import services
+from appeals.emails import absolute_url
+from appeals.forms import DataAccessForm
+from appeals.models import OrganizationSignature
+from appeals.tokens import (
+    ExpiredToken,
+    InvalidToken,
+    Purpose,
+    make_token,
+    read_data_access_token,
+)
+from appeals.views.pages import link_problem
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def my_data_request(request):
+    form = DataAccessForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if not form.suspicion_reasons():
+            services.request_data_access(
+                email=form.cleaned_data["email"], language=get_language()
+            )
+        return render(request, "appeals/my_data_sent.html")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "appeals/my_data_request.html", {"form": form}, status=status
+    )
+
+
+def data_access_problem(request, token):
+    """Return (address, None) for a good data link, or (None, an error page)."""
+    try:
+        return read_data_access_token(token), None
+    except ExpiredToken:
+        return None, link_problem(
+            request,
+            title=_("This link has expired"),
+            message=_(
+                "Links to your data work for 24 hours. Ask for a new one on the "
+                "“Your data” page."
+            ),
+            status=410,
+        )
+    except InvalidToken:
+        return None, link_problem(
+            request,
+            title=_("This link is not valid"),
+            message=_(
+                "The link may be incomplete: copy the whole address from the email "
+                "into your browser."
+            ),
+            status=400,
+        )
+
+
+@never_cache
+@require_GET
+def my_data(request, token):
+    email, problem = data_access_problem(request, token)
+    if problem:
+        return problem
+    signatures = services.signatures_of(email)
+    entries = [
+        {
+            "signature": signature,
+            "withdraw_url": reverse(
+                "appeals:withdraw",
+                kwargs={"token": make_token(signature, Purpose.WITHDRAW)},
+            ),
+        }
+        for signature in signatures
+    ]
+    context = {"email": email, "entries": entries, "token": token}
+    return render(request, "appeals/my_data.html", context)
+
+
+@never_cache
+@require_GET
+def my_data_json(request, token):
+    email, problem = data_access_problem(request, token)
+    if problem:
+        return problem
+    data = {
+        "email": email,
+        "signatures": [
+            personal_data(signature) for signature in services.signatures_of(email)
+        ],
+    }
+    response = JsonResponse(
+        data, json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-signatures.json"'
+    return response
+
+
+def personal_data(signature) -> dict:
+    """Everything stored in one signature, as its signer may download it."""
+    fields = [
+        field.name
+        for field in signature._meta.concrete_fields
+        if field.name not in {"id", "appeal", "emails_sent_on", "emails_sent_count"}
+    ]
+    data = {
+        "appeal": signature.appeal.title,
+        "appeal_url": absolute_url(signature.appeal.get_absolute_url()),
+        "kind": "organization"
+        if isinstance(signature, OrganizationSignature)
+        else "person",
+    }
+    for name in fields:
+        value = getattr(signature, name)
+        data[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return data
