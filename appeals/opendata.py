@@ -24,11 +24,17 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def appeals_for_data():
-    """Published appeals with all the JSON needs, in a fixed number of queries."""
+def appeals_for_data(*, include_translations: bool = False):
+    """Published appeals with all the JSON needs, in a fixed number of queries.
+
+    Lists show originals, each naming its translations; a translation's own
+    address also answers, with the original's count and co-signers.
+    """
+    appeals = Appeal.objects.published()
+    if not include_translations:
+        appeals = appeals.originals()
     return (
-        Appeal.objects.published()
-        .originals()
+        appeals.select_related("translation_of")
         .with_authors()
         .prefetch_related(
             Prefetch(
@@ -52,7 +58,14 @@ def last_changed(appeal: Appeal) -> datetime:
 
 
 def appeal_data(appeal: Appeal) -> dict:
-    cosignatures = appeal.public_cosignatures
+    """One appeal's public data; the count, status and co-signers are shared by
+    all language versions and come from the original."""
+    original = appeal.original
+    cosignatures = getattr(original, "public_cosignatures", None)
+    if cosignatures is None:
+        cosignatures = list(
+            original.organization_signatures.public().order_by("confirmed_at", "pk")
+        )
     return {
         "slug": appeal.slug,
         "url": absolute(appeal.get_absolute_url()),
@@ -60,15 +73,15 @@ def appeal_data(appeal: Appeal) -> dict:
         "addressee": appeal.addressee,
         "summary": appeal.summary,
         "language": appeal.language,
-        "status": "open" if appeal.is_open else appeal.status,
+        "status": "open" if original.is_open else original.status,
         "published_at": appeal.published_at,
-        "closes_at": appeal.closes_at,
-        "signature_count": appeal.signature_count,
-        "signature_goal": appeal.signature_goal,
+        "closes_at": original.closes_at,
+        "signature_count": original.signature_count,
+        "signature_goal": original.signature_goal,
         "organization_signature_count": len(cosignatures),
         "authors": [
             {"name": organization.name, "url": organization.website or None}
-            for organization in appeal.ordered_authors
+            for organization in original.ordered_authors
         ],
         "cosigning_organizations": [
             {"name": cosignature.organization_name, "url": cosignature.website or None}
@@ -78,7 +91,7 @@ def appeal_data(appeal: Appeal) -> dict:
             {"language": version.language, "url": absolute(version.get_absolute_url())}
             for version in appeal.other_language_versions()
         ],
-        "updated_at": last_changed(appeal),
+        "updated_at": max(last_changed(appeal), last_changed(original)),
     }
 
 
@@ -88,7 +101,8 @@ def json_response(
     """A cacheable, CORS-open JSON answer; 304 when the client already has it."""
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    timestamp = last_modified.timestamp() if last_modified else None
+    # HTTP dates have whole seconds; compare in whole seconds too.
+    timestamp = int(last_modified.timestamp()) if last_modified else None
     response = get_conditional_response(
         request, etag=etag, last_modified=timestamp
     ) or HttpResponse(body, content_type="application/json")

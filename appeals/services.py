@@ -18,6 +18,7 @@ from appeals.antispam import Limit, hash_ip, rate_limit_reasons, within_limit
 from appeals.emails import Message
 from appeals.models import (
     Appeal,
+    AppealSlug,
     OrganizationSignature,
     Signature,
     SignatureCountDelta,
@@ -333,6 +334,13 @@ def reopen_appeal(*, appeal: Appeal) -> Appeal:
     appeal.closed_at = None
     appeal.save(update_fields=["status", "closed_at", "updated_at"])
     return appeal
+
+
+@transaction.atomic
+def record_former_slug(*, appeal: Appeal, slug: str) -> None:
+    """Keep an appeal's old address, so that links to it redirect for good."""
+    AppealSlug.objects.filter(slug=appeal.slug).delete()  # Renamed back.
+    AppealSlug.objects.update_or_create(slug=slug, defaults={"appeal": appeal})
 
 
 # --- Moderation --------------------------------------------------------------

@@ -10,7 +10,8 @@ from appeals.models import Appeal
 class SiteURLSitemap(Sitemap):
     """Absolute addresses under SITE_URL, whatever host the request came to."""
 
-    protocol = urlsplit(settings.SITE_URL).scheme
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.SITE_URL).scheme
 
     def get_domain(self, site=None):
         return urlsplit(settings.SITE_URL).netloc

@@ -49,6 +49,13 @@ def run_django(code, **env_overrides):
     )
 
 
+def database_down():
+    return mock.patch(
+        "appeals.views.pages.Appeal.objects.published",
+        side_effect=OperationalError("down"),
+    )
+
+
 def assert_hardened(response):
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy
@@ -72,9 +79,7 @@ def test_security_headers_on_every_kind_of_page(client, staff_client):
         client.get(reverse("appeals:confirm", args=["bad-token"])),
         staff_client.get(reverse("admin:index")),
     ]
-    with mock.patch(
-        "appeals.views.pages.Appeal.objects.published", side_effect=OperationalError("down")
-    ):
+    with database_down():
         responses.append(Client(raise_request_exception=False).get("/"))
     assert [r.status_code for r in responses] == [
         200,
@@ -92,9 +97,7 @@ def test_security_headers_on_every_kind_of_page(client, staff_client):
 
 @pytest.mark.django_db
 def test_a_database_error_in_a_view_gives_our_503_with_retry_after():
-    with mock.patch(
-        "appeals.views.pages.Appeal.objects.published", side_effect=OperationalError("down")
-    ):
+    with database_down():
         response = Client(raise_request_exception=False).get("/")
 
     assert response.status_code == 503

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from appeals import exports, services
 from appeals.models import (
     Appeal,
+    AppealSlug,
     Authorship,
     DeliveryEvent,
     ExportLog,
@@ -105,8 +106,20 @@ def reopen(modeladmin, request, queryset):
     _run_workflow_action(modeladmin, request, queryset, "reopen")
 
 
+class AppealAdminForm(forms.ModelForm):
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        taken = AppealSlug.objects.filter(slug=slug).exclude(appeal=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(
+                _("Another appeal used this address before; links to it lead there.")
+            )
+        return slug
+
+
 @admin.register(Appeal)
 class AppealAdmin(admin.ModelAdmin):
+    form = AppealAdminForm
     list_display = [
         "title",
         "status",
@@ -130,7 +143,19 @@ class AppealAdmin(admin.ModelAdmin):
     inlines = [AuthorshipInline, DeliveryEventInline]
     actions = [publish_now, close, archive, reopen]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "language", "addressee", "summary"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "language",
+                    "translation_of",
+                    "addressee",
+                    "summary",
+                ]
+            },
+        ),
         (gettext_lazy("Letter"), {"fields": ["body", "share_image"]}),
         (
             gettext_lazy("Publication"),
@@ -179,6 +204,12 @@ class AppealAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def save_model(self, request, obj, form, change):
+        former_slug = form.initial.get("slug") if change else None
+        super().save_model(request, obj, form, change)
+        if former_slug and former_slug != obj.slug:
+            services.record_former_slug(appeal=obj, slug=former_slug)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

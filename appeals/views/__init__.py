@@ -7,6 +7,15 @@ from appeals.views.pages import (
     privacy,
     signature_list,
 )
+from appeals.views.public_data import (
+    appeal_json,
+    appeals_json,
+    count_json,
+    embed,
+    robots_txt,
+    share_card,
+    short_link,
+)
 from appeals.views.signing import (
     check_email,
     confirm,
@@ -21,6 +30,13 @@ from appeals.views.signing import (
 __all__ = [
     "AppealListView",
     "appeal_detail",
+    "appeal_json",
+    "appeals_json",
+    "count_json",
+    "embed",
+    "robots_txt",
+    "share_card",
+    "short_link",
     "check_email",
     "confirm",
     "my_data",

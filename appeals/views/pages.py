@@ -1,13 +1,17 @@
 """The public pages: the list of appeals, an appeal, its signatories."""
 
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
 from appeals import services
+from appeals.emails import absolute_url
 from appeals.forms import SignatureForm
-from appeals.models import Appeal
+from appeals.models import Appeal, AppealSlug
 from appeals.pagination import KeysetQueryForm, newest_first_page
 
 LATEST_SIGNATURES_ON_APPEAL_PAGE = 5
@@ -28,6 +32,29 @@ def published_appeal(slug: str) -> Appeal:
     return get_object_or_404(Appeal.objects.published().with_authors(), slug=slug)
 
 
+def public_appeal_or_redirect(request, slug, view_name, *, appeals=None):
+    """Return (appeal, None), or (None, a 301 from a former address to the new one).
+
+    Staff may rename an appeal; links printed or shared with the old address keep
+    working.
+    """
+    appeals = Appeal.objects.published() if appeals is None else appeals
+    appeal = appeals.filter(slug=slug).first()
+    if appeal is not None:
+        return appeal, None
+    former = (
+        AppealSlug.objects.filter(slug=slug, appeal__in=appeals)
+        .select_related("appeal")
+        .first()
+    )
+    if former is None:
+        raise Http404
+    url = reverse(view_name, kwargs={"slug": former.appeal.slug})
+    if request.GET:
+        url += "?" + request.GET.urlencode()
+    return None, HttpResponsePermanentRedirect(url)
+
+
 def can_preview(user) -> bool:
     """Staff who may read appeals see drafts and scheduled ones at their address."""
     return user.is_active and user.is_staff and user.has_perm("appeals.view_appeal")
@@ -38,7 +65,11 @@ def appeal_detail(request, slug):
     appeals = Appeal.objects.with_authors()
     if not can_preview(request.user):
         appeals = appeals.published()
-    appeal = get_object_or_404(appeals, slug=slug)
+    appeal, redirect = public_appeal_or_redirect(
+        request, slug, "appeals:detail", appeals=appeals
+    )
+    if redirect:
+        return redirect
     response = render_appeal(request, appeal, form=SignatureForm())
     if not appeal.is_public:
         response["Cache-Control"] = "private, no-store"
@@ -46,19 +77,43 @@ def appeal_detail(request, slug):
 
 
 def render_appeal(request, appeal, *, form, status=200):
-    latest = appeal.signatures.confirmed().public().order_by("-pk")
-    paused = appeal.is_open and services.signing_paused(appeal)
+    """The appeal page. A translation shows its own text with the original's
+    signatures, count and signing state (all language versions share them)."""
+    original = appeal.original
+    latest = original.signatures.confirmed().public().order_by("-pk")
+    paused = original.is_open and services.signing_paused(original)
+    canonical_url = absolute_url(appeal.get_absolute_url())
     context = {
         "appeal": appeal,
-        "form": form if appeal.is_open and not paused else None,
+        "original": original,
+        "form": form if original.is_open and not paused else None,
         "signing_paused": paused,
         "latest_signatures": latest[:LATEST_SIGNATURES_ON_APPEAL_PAGE],
-        "organization_signatures": appeal.organization_signatures.public().order_by(
+        "organization_signatures": original.organization_signatures.public().order_by(
             "confirmed_at", "pk"
         ),
-        "delivery_events": appeal.delivery_events.all(),
+        "delivery_events": original.delivery_events.all(),
+        "language_versions": appeal.language_versions() if appeal.is_public else [],
+        "canonical_url": canonical_url,
+        "share_image_url": share_image_url(appeal),
+        "og_locale": OG_LOCALES.get(appeal.language, appeal.language),
+        "embed_url": absolute_url(reverse("appeals:embed", args=[appeal.slug])),
+        "json_url": absolute_url(reverse("appeals:json", args=[appeal.slug])),
+        "short_url": absolute_url(reverse("appeals:short_link", args=[original.pk])),
+        "today": timezone.localdate(),
     }
     return render(request, "appeals/appeal_detail.html", context, status=status)
+
+
+OG_LOCALES = {"en": "en_US", "uk": "uk_UA", "ru": "ru_RU", "kk": "kk_KZ"}
+
+
+def share_image_url(appeal: Appeal) -> str:
+    """The uploaded share image, or our card (refetched as the count grows)."""
+    if appeal.share_image:
+        return absolute_url(appeal.share_image.url)
+    card = reverse("appeals:card", args=[appeal.slug])
+    return absolute_url(f"{card}?v={appeal.original.signature_count}")
 
 
 def link_problem(request, *, title, message, status, appeal=None):
@@ -68,7 +123,10 @@ def link_problem(request, *, title, message, status, appeal=None):
 
 @require_GET
 def signature_list(request, slug):
-    appeal = published_appeal(slug)
+    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:signatures")
+    if redirect:
+        return redirect
+    appeal = appeal.original
     query = KeysetQueryForm(request.GET)
     if not query.is_valid():
         return link_problem(

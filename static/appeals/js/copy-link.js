@@ -1,4 +1,4 @@
-// Reveal "Copy link" buttons and make them copy their target field's text.
+// Reveal "Copy" buttons and make them copy their target's text (a field's value).
 // Without JavaScript the field itself stays selectable.
 "use strict";
 
@@ -10,7 +10,8 @@ document.querySelectorAll("[data-copy-target]").forEach((button) => {
   const label = button.textContent;
   button.hidden = false;
   button.addEventListener("click", async () => {
-    await navigator.clipboard.writeText(field.value);
+    const text = "value" in field ? field.value : field.textContent.trim();
+    await navigator.clipboard.writeText(text);
     button.textContent = button.dataset.copiedLabel || "✓";
     setTimeout(() => {
       button.textContent = label;

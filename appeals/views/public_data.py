@@ -1,0 +1,139 @@
+"""For journalists and other sites: short links, JSON, the embed, the share card."""
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.csp import CSP
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET
+
+from appeals import opendata
+from appeals.cards import card_png
+from appeals.models import Appeal
+from appeals.views.pages import public_appeal_or_redirect
+
+APPEALS_PER_JSON_PAGE = 50
+
+# The embed is the one page other sites may frame; it loads nothing but our CSS.
+EMBED_CSP = {
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+    "frame-ancestors": ["*"],
+}
+
+
+@require_GET
+def short_link(request, number):
+    """/a/<number>/, for print and SMS: to the appeal's canonical address."""
+    appeal = get_object_or_404(Appeal.objects.published(), pk=number)
+    return HttpResponsePermanentRedirect(appeal.get_absolute_url())
+
+
+@require_GET
+def appeal_json(request, slug):
+    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:json")
+    if redirect:
+        return redirect
+    appeal = get_object_or_404(
+        opendata.appeals_for_data(include_translations=True), pk=appeal.pk
+    )
+    data = opendata.appeal_data(appeal)
+    return opendata.json_response(request, data, last_modified=data["updated_at"])
+
+
+@require_GET
+def appeals_json(request):
+    """Published appeals, newest first, 50 a page; ?status=open|closed filters."""
+    appeals = opendata.appeals_for_data().order_by("-published_at", "-pk")
+    status = request.GET.get("status", "")
+    if status == "open":
+        appeals = appeals.filter(pk__in=Appeal.objects.open().values("pk"))
+    elif status == "closed":
+        appeals = appeals.exclude(pk__in=Appeal.objects.open().values("pk"))
+    elif status:
+        return json_error(_("status must be “open” or “closed”."))
+    paginator = Paginator(appeals, APPEALS_PER_JSON_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except (EmptyPage, PageNotAnInteger):
+        return json_error(_("There is no such page."))
+    items = list(page)
+
+    def page_url(number):
+        query = f"?page={number}" + (f"&status={status}" if status else "")
+        return opendata.absolute(reverse("appeals:list_json") + query)
+
+    data = {
+        "count": paginator.count,
+        "next": page_url(page.next_page_number()) if page.has_next() else None,
+        "previous": (
+            page_url(page.previous_page_number()) if page.has_previous() else None
+        ),
+        "results": [opendata.appeal_data(appeal) for appeal in items],
+    }
+    last_modified = max(map(opendata.last_changed, items), default=None)
+    return opendata.json_response(request, data, last_modified=last_modified)
+
+
+def json_error(message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=400)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def count_json(request, slug):
+    """Just the count, for polling."""
+    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:count_json")
+    if redirect:
+        return redirect
+    original = appeal.original
+    updated_at = opendata.last_changed(original)
+    data = {"signature_count": original.signature_count, "updated_at": updated_at}
+    return opendata.json_response(request, data, last_modified=updated_at)
+
+
+@xframe_options_exempt
+@csp_override(EMBED_CSP)
+@require_GET
+def embed(request, slug):
+    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:embed")
+    if redirect:
+        return redirect
+    response = render(
+        request,
+        "appeals/embed.html",
+        {"appeal": appeal, "appeal_url": opendata.absolute(appeal.get_absolute_url())},
+    )
+    patch_cache_control(response, public=True, max_age=opendata.PUBLIC_MAX_AGE_SECONDS)
+    return response
+
+
+@require_GET
+def share_card(request, slug):
+    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:card")
+    if redirect:
+        return redirect
+    response = HttpResponse(card_png(appeal), content_type="image/png")
+    patch_cache_control(response, public=True, max_age=300)
+    return response
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        f"Disallow: /{settings.ADMIN_URL}",
+        "Disallow: /signatures/",
+        "Disallow: /my-data/",
+        f"Sitemap: {opendata.absolute(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
