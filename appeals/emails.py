@@ -29,7 +29,8 @@ def send_signature_email(
     signature: Signature | OrganizationSignature, message: Message
 ) -> None:
     """Send one email about a signature to the address it was made with."""
-    appeal = signature.appeal
+    # The language version the signer read, if they signed a translation.
+    appeal = getattr(signature, "appeal_version", None) or signature.appeal
     context = {
         "appeal": appeal,
         "site_name": settings.SITE_NAME,

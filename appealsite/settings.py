@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "accounts",
     "appeals",
+    "community",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,9 @@ UNCONFIRMED_RETENTION_DAYS = env.int("UNCONFIRMED_RETENTION_DAYS", default=7)
 SIGNER_DATA_RETENTION_DAYS = env.int("SIGNER_DATA_RETENTION_DAYS", default=365)
 IP_HASH_RETENTION_DAYS = 7
 
+# Editors who get an email for every typo report (comma-separated; none: off).
+TYPO_REPORT_EMAILS = env.list("TYPO_REPORT_EMAILS", default=[])
+
 # A form sent back sooner than this after it was shown was not filled by a person.
 FORM_MIN_FILL_SECONDS = 3
 
@@ -260,9 +264,16 @@ FORM_MIN_FILL_SECONDS = 3
 # --- Languages and time ------------------------------------------------------
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+# Languages of the interface: each has a complete catalogue in locale/. To add one
+# (Russian and Kazakh catalogues are started), translate locale/<code>/LC_MESSAGES/
+# django.po, run `make messages`, and list it here.
 LANGUAGES = [
     ("en", _("English")),
     ("uk", _("Ukrainian")),
+]
+# Languages an appeal may be written in (more than the interface speaks).
+APPEAL_LANGUAGES = [
+    *LANGUAGES,
     ("ru", _("Russian")),
     ("kk", _("Kazakh")),
 ]

@@ -42,7 +42,7 @@ def status_of(email):
     ("traps", "reason"),
     [
         (lambda: {"homepage": "http://spam.example"}, "honeypot filled"),
-        (lambda: form_shown(seconds_ago=1), "sent faster than a person types"),
+        (lambda: form_shown(seconds_ago=0), "sent faster than a person types"),
         (lambda: {"rendered_at": ""}, "form time missing or forged"),
         (lambda: {"rendered_at": "form:forged:x"}, "form time missing or forged"),
     ],

@@ -118,7 +118,7 @@ class Appeal(models.Model):
     language = models.CharField(
         _("language"),
         max_length=10,
-        choices=settings.LANGUAGES,
+        choices=settings.APPEAL_LANGUAGES,
         default=settings.LANGUAGE_CODE,
     )
     translation_of = models.ForeignKey(

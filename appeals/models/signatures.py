@@ -121,6 +121,15 @@ class Signature(ConfirmedByEmail):
         related_name="signatures",
         verbose_name=_("appeal"),
     )
+    appeal_version = models.ForeignKey(
+        Appeal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("language version seen"),
+        help_text=_("The version of the appeal (original or translation) signed."),
+    )
     full_name = models.CharField(_("full name"), max_length=200)
     city = models.CharField(_("city"), max_length=100, blank=True)
     affiliation = models.CharField(

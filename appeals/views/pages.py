@@ -1,5 +1,6 @@
 """The public pages: the list of appeals, an appeal, its signatories."""
 
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -25,7 +26,19 @@ class AppealListView(ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        return Appeal.objects.published().with_authors().open_first()
+        return (
+            Appeal.objects.published()
+            .originals()
+            .with_authors()
+            .prefetch_related(
+                Prefetch(
+                    "translations",
+                    queryset=Appeal.objects.published(),
+                    to_attr="public_translations",
+                )
+            )
+            .open_first()
+        )
 
 
 def published_appeal(slug: str) -> Appeal:

@@ -28,21 +28,21 @@ def sign(request, slug):
     appeal = published_appeal(slug)
     if request.method == "GET":
         return redirect(appeal)
-    if refusal := refuse_signing(request, appeal):
+    if refusal := refuse_signing(request, appeal.original):
         return refusal
     form = SignatureForm(request.POST)
     if not form.is_valid():
         return render_appeal(request, appeal, form=form, status=400)
     try:
         services.sign_appeal(
-            appeal=appeal,
-            data=signer_data(form),
+            appeal=appeal.original,
+            data={**signer_data(form), "appeal_version": appeal},
             language=get_language(),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
         )
     except ValidationError:
-        return refuse_signing(request, appeal)
+        return refuse_signing(request, appeal.original)
     return redirect("appeals:check_email", slug=appeal.slug)
 
 
@@ -59,7 +59,7 @@ def signer_data(form) -> dict:
 @require_http_methods(["GET", "POST"])
 def organization_sign(request, slug):
     appeal = published_appeal(slug)
-    if refusal := refuse_signing(request, appeal):
+    if refusal := refuse_signing(request, appeal.original):
         return refusal
     data = request.POST if request.method == "POST" else None
     form = OrganizationSignatureForm(data)
@@ -72,14 +72,14 @@ def organization_sign(request, slug):
         )
     try:
         services.cosign_appeal(
-            appeal=appeal,
+            appeal=appeal.original,
             data=signer_data(form),
             language=get_language(),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
         )
     except ValidationError:
-        return refuse_signing(request, appeal)
+        return refuse_signing(request, appeal.original)
     return redirect("appeals:check_email", slug=appeal.slug)
 
 
@@ -222,7 +222,7 @@ def thanks(request, slug):
     url = absolute_url(appeal.get_absolute_url())
     context = {
         "appeal": appeal,
-        "signature_count": appeal.current_signature_count(),
+        "signature_count": appeal.original.current_signature_count(),
         "share_url": url,
         "share_links": share_links(url=url, title=appeal.title),
     }
