@@ -9,7 +9,7 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean
+.PHONY: help run test lint venv clean messages
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
@@ -44,6 +44,14 @@ lint: $(VENV)/.dev-installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Re-extract the interface texts, fill in the Ukrainian translations
+# (locale/uk_translations.py) and compile the catalogue. Needs GNU gettext.
+messages: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages -l uk -l ru -l kk --no-location \
+		--ignore=.venv --ignore=tests --ignore=staticfiles
+	$(BIN)/python scripts/translate_uk.py
+	$(BIN)/python manage.py compilemessages -l uk --ignore=.venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

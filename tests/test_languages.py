@@ -1,0 +1,153 @@
+"""Languages: a translated interface, and translated appeals sharing one count."""
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from appeals.counting import fold_signature_counts
+from appeals.models import Appeal, Signature
+from tests.factories import form_shown, make_appeal, make_organization
+
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+
+def test_the_ukrainian_catalogue_is_complete_and_compiled():
+    source = polib.pofile(LOCALE / "uk/LC_MESSAGES/django.po")
+    compiled = polib.mofile(LOCALE / "uk/LC_MESSAGES/django.mo")
+
+    assert source.percent_translated() == 100
+    assert not source.fuzzy_entries()
+    compiled_texts = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in compiled
+    }
+    for entry in source:
+        expected = entry.msgstr or {int(k): v for k, v in entry.msgstr_plural.items()}
+        found = compiled_texts[(entry.msgctxt, entry.msgid)]
+        if isinstance(found, dict):
+            found = {int(k): v for k, v in found.items()}
+        assert found == expected, entry.msgid
+
+
+@pytest.mark.django_db
+def test_the_language_switcher_turns_the_interface_ukrainian(client):
+    make_appeal(title="Free the press")
+    english = client.get("/").content.decode()
+    assert "Open appeals" in english
+    assert 'action="/i18n/setlang/"' in english
+
+    response = client.post(
+        "/i18n/setlang/", {"language": "uk", "next": "/"}, follow=True
+    )
+
+    html = response.content.decode()
+    assert '<html lang="uk"' in html
+    assert "Відкриті звернення" in html
+    assert "Знайшли помилку? Виділіть її та натисніть Ctrl+Enter." in html
+    assert "Open appeals" not in html
+    assert "Free the press" in html  # Staff's text stays as written.
+    assert client.get("/").content.decode().count("Відкриті звернення") >= 1
+
+
+@pytest.mark.django_db
+def test_the_browser_language_is_the_default(client):
+    html = Client(HTTP_ACCEPT_LANGUAGE="uk,en;q=0.5").get("/").content.decode()
+
+    assert "Відкриті звернення" in html
+
+
+@pytest.mark.django_db
+def test_plurals_follow_ukrainian_grammar(client):
+    appeal = make_appeal()
+    for count, words in [
+        (1, "підпис"),
+        (3, "підписи"),
+        (5, "підписів"),
+        (21, "підпис"),
+    ]:
+        Appeal.objects.filter(pk=appeal.pk).update(signature_count=count)
+        html = Client(HTTP_ACCEPT_LANGUAGE="uk").get("/").content.decode()
+        assert re.search(rf"{count}</strong>\s+{words}\s", html), (count, words)
+
+
+@pytest.fixture
+def versions():
+    authors = [make_organization(name="Rights Watch")]
+    original = make_appeal(
+        slug="free-the-press", title="Free the press", language="en", authors=authors
+    )
+    translation = make_appeal(
+        slug="zvilnit-presu",
+        title="Звільніть пресу",
+        language="uk",
+        translation_of=original,
+    )
+    return original, translation
+
+
+@pytest.mark.django_db(transaction=True)
+def test_translations_share_one_count_and_one_list(versions, mailoutbox):
+    original, translation = versions
+    client = Client()
+
+    response = client.post(
+        reverse("appeals:sign", args=[translation.slug]),
+        {
+            "full_name": "Оксана Левчук",
+            "email": "oksana@example.org",
+            "country": "UA",
+            "visibility": "public",
+            **form_shown(),
+        },
+    )
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert signature.appeal == original
+    assert signature.appeal_version == translation
+    assert "Звільніть пресу" in mailoutbox[0].body
+    confirm = re.search(r"http://[^/]+(/signatures/confirm/\S+/)", mailoutbox[0].body)
+    client.post(confirm.group(1))
+    fold_signature_counts()
+
+    for appeal in [original, translation]:
+        html = client.get(appeal.get_absolute_url()).content.decode()
+        assert '<strong class="signature-count">1</strong>' in html
+        assert "Оксана Левчук" in html
+    listing = client.get(reverse("appeals:signatures", args=[translation.slug]))
+    assert "Оксана Левчук" in listing.content.decode()
+    assert (
+        client.get(reverse("appeals:count_json", args=[translation.slug])).json()[
+            "signature_count"
+        ]
+        == 1
+    )
+
+
+@pytest.mark.django_db
+def test_each_version_links_to_the_others(client, versions, settings):
+    settings.SITE_URL = "https://appeals.example.org"
+    original, translation = versions
+
+    english = client.get(original.get_absolute_url()).content.decode()
+    ukrainian = client.get(translation.get_absolute_url()).content.decode()
+
+    assert 'href="/appeals/zvilnit-presu/" hreflang="uk"' in english
+    assert 'href="/appeals/free-the-press/" hreflang="en"' in ukrainian
+    for html in [english, ukrainian]:
+        assert (
+            '<link rel="alternate" hreflang="uk" '
+            'href="https://appeals.example.org/appeals/zvilnit-presu/">'
+        ) in html
+    home = client.get("/").content.decode()
+    assert home.count("Free the press") == 1  # Listed once, with its versions.
+    assert 'href="/appeals/zvilnit-presu/"' in home
+    data = client.get("/appeals/free-the-press.json").json()
+    assert data["translations"] == [
+        {"language": "uk", "url": "https://appeals.example.org/appeals/zvilnit-presu/"}
+    ]
+    assert client.get("/appeals/zvilnit-presu.json").json()["translations"] == [
+        {"language": "en", "url": "https://appeals.example.org/appeals/free-the-press/"}
+    ]
