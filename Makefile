@@ -9,11 +9,12 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean messages
+.PHONY: help run test lint venv clean messages bench
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
 	@echo "make test   install the dev tools, then lint and run the whole test suite"
+	@echo "make bench  load test a production-like run (PostgreSQL, Redis, gunicorn, wrk)"
 
 # The virtualenv, built with a Python 3.12+ that scripts/find-python locates.
 $(BIN)/python:
@@ -52,6 +53,12 @@ messages: $(VENV)/.dev-installed
 		--ignore=.venv --ignore=tests --ignore=staticfiles
 	$(BIN)/python scripts/translate_uk.py
 	$(BIN)/python manage.py compilemessages -l uk --ignore=.venv
+
+# A production-like load test; prints a table and writes bench/results/*.json.
+bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v redis-cli >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-tools)
+	env -u DJANGO_DEBUG $(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -16,10 +16,12 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from appeals import localcache
 from appeals.models import IPHashKey
 
 # --- Where a request comes from ----------------------------------------------
@@ -68,6 +70,10 @@ def hash_ip(address: str) -> str:
 
 def _key_for(day) -> str:
     cache_key = f"appeals:ip-key:{day.isoformat()}"
+    return localcache.get_or_set(cache_key, 600, lambda: _shared_key(day, cache_key))
+
+
+def _shared_key(day, cache_key: str) -> str:
     key = cache.get(cache_key)
     if key is None:
         try:
@@ -97,15 +103,45 @@ def within_limit(limit: Limit, *scope) -> bool:
     The counter lives in the shared cache (Redis in production), so all app
     servers count together.
     """
-    window = int(time.time() // limit.seconds)
-    key = ":".join(["appeals:rate", limit.name, *map(str, scope), str(window)])
-    if cache.add(key, 1, limit.seconds + 1):
-        return limit.count >= 1
-    try:
-        return cache.incr(key) <= limit.count
-    except ValueError:  # The window expired between add() and incr().
-        cache.set(key, 1, limit.seconds + 1)
-        return True
+    return within_limits([(limit, scope)])[0]
+
+
+def within_limits(checks: list[tuple[Limit, tuple]]) -> list[bool]:
+    """Count one event against each (limit, scope); say for each if still within.
+
+    With Redis, all counters move in one round trip.
+    """
+    keys = []
+    for limit, scope in checks:
+        window = int(time.time() // limit.seconds)
+        name = ":".join(["appeals:rate", limit.name, *map(str, scope), str(window)])
+        keys.append((name, limit.seconds + 1))
+    counts = _increment(keys)
+    return [
+        count <= limit.count
+        for count, (limit, _scope) in zip(counts, checks, strict=True)
+    ]
+
+
+def _increment(keys: list[tuple[str, int]]) -> list[int]:
+    if isinstance(cache, RedisCache):
+        pipeline = cache._cache.get_client(write=True).pipeline(transaction=False)
+        for name, seconds in keys:
+            key = cache.make_and_validate_key(name)
+            pipeline.incr(key)
+            pipeline.expire(key, seconds, nx=True)
+        return pipeline.execute()[0::2]
+    counts = []
+    for key, seconds in keys:  # Other caches (development): plain add and incr.
+        if cache.add(key, 1, seconds):
+            counts.append(1)
+            continue
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # The window expired between add() and incr().
+            cache.set(key, 1, seconds)
+            counts.append(1)
+    return counts
 
 
 def signing_limits() -> dict[str, Limit]:
@@ -118,16 +154,17 @@ def signing_limits() -> dict[str, Limit]:
 def rate_limit_reasons(*, scope: str, ip_hash: str, email_domain: str) -> list[str]:
     """Count one submission; return the limits it went past (empty if none)."""
     limits = signing_limits()
-    reasons = []
+    checks = []
     if ip_hash:
-        for name in ("ip_burst", "ip_sustained"):
-            if not within_limit(limits[name], scope, ip_hash):
-                reasons.append(f"rate limit: {name}")
-    if email_domain not in settings.COMMON_EMAIL_DOMAINS and not within_limit(
-        limits["email_domain"], scope, email_domain
-    ):
-        reasons.append("rate limit: email domain")
-    return reasons
+        checks += [(limits["ip_burst"], (scope, ip_hash))]
+        checks += [(limits["ip_sustained"], (scope, ip_hash))]
+    if email_domain not in settings.COMMON_EMAIL_DOMAINS:
+        checks += [(limits["email_domain"], (scope, email_domain))]
+    return [
+        f"rate limit: {limit.name}"
+        for (limit, _scope), within in zip(checks, within_limits(checks), strict=True)
+        if not within
+    ]
 
 
 # --- Traps in the form -------------------------------------------------------

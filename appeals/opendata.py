@@ -95,6 +95,23 @@ def appeal_data(appeal: Appeal) -> dict:
     }
 
 
+def count_data(slug: str) -> dict | None:
+    """The count of the published appeal at this address, or None."""
+    appeal = (
+        Appeal.objects.published()
+        .select_related("translation_of")
+        .filter(slug=slug)
+        .first()
+    )
+    if appeal is None:
+        return None
+    original = appeal.original
+    return {
+        "signature_count": original.signature_count,
+        "updated_at": last_changed(original),
+    }
+
+
 def json_response(
     request, data: dict, *, last_modified: datetime | None
 ) -> HttpResponse:

@@ -110,19 +110,24 @@ def _record(model, *, appeal, data, language, ip, suspicions):
                 ip_hash=ip_hash,
                 status=model.Status.QUARANTINED if reasons else model.Status.PENDING,
                 quarantine_reason="; ".join(reasons)[:200],
+                # The confirmation email below is this address's first today.
+                emails_sent_on=None if reasons else timezone.localdate(),
+                emails_sent_count=0 if reasons else 1,
                 **data,
             )
+        may_email = True
     except IntegrityError:
         # The same address signed before, or is signing right now in another
         # request: the unique constraint let only one row in. Use that one.
         signature = model.objects.get(appeal=appeal, email_normalized=email_normalized)
+        may_email = None  # Decided below, within the daily limit.
     if reasons:
         return signature  # Suspect: nobody's mailbox is written to.
     message = {
         model.Status.PENDING: Message.CONFIRM,
         model.Status.CONFIRMED: Message.ALREADY_SIGNED,
     }.get(signature.status)
-    if message and _claim_email_slot(signature):
+    if message and (may_email or _claim_email_slot(signature)):
         _enqueue_after_commit(
             tasks.send_signature_email,
             signature._meta.label_lower,

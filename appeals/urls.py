@@ -1,11 +1,12 @@
 from django.urls import path
 
 from appeals import views
+from appeals.pagecache import cached_page
 
 app_name = "appeals"
 
 urlpatterns = [
-    path("", views.AppealListView.as_view(), name="list"),
+    path("", cached_page(views.AppealListView.as_view()), name="list"),
     path("privacy/", views.privacy, name="privacy"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("a/<int:number>/", views.short_link, name="short_link"),

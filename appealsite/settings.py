@@ -80,6 +80,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# `make bench` adds reference views that show the framework's ceiling.
+BENCH_REFERENCE_VIEWS = env.bool("BENCH_REFERENCE_VIEWS", default=False)
+if BENCH_REFERENCE_VIEWS:
+    INSTALLED_APPS.append("bench.reference")
+
 ROOT_URLCONF = "appealsite.urls"
 WSGI_APPLICATION = "appealsite.wsgi.application"
 
@@ -95,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "appeals.context_processors.site",
+                "appeals.pagecache.csrf",
             ],
         },
     },
@@ -123,6 +129,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache -------------------------------------------------------------------
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://appealsite")}
+
+# Anonymous readers get public pages rendered at most this many seconds ago
+# (0 turns it off). Counts shown are then at most this much older.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=4)
 
 
 # --- Email -------------------------------------------------------------------

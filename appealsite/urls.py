@@ -17,6 +17,9 @@ urlpatterns = [
 
 handler500 = "appeals.errors.server_error"
 
+if settings.BENCH_REFERENCE_VIEWS:
+    urlpatterns.insert(0, path("", include("bench.reference.urls")))
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -8,11 +8,20 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Pages are rendered fresh, so a test sees its own changes (see test_pagecache)."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (rate limits, scheduled refreshes)."""
     from django.core.cache import cache
 
+    from appeals import localcache
+
     cache.clear()
+    localcache.clear()
 
 
 @pytest.fixture

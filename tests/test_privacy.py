@@ -70,7 +70,10 @@ def test_ip_fingerprints_compare_within_a_day_but_not_across_keys():
     IPHashKey.objects.all().delete()
     from django.core.cache import cache
 
+    from appeals import localcache
+
     cache.clear()
+    localcache.clear()
     assert hash_ip(SIGNER_IP) != first  # A new key: the old hash is now unlinkable.
 
 

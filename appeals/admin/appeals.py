@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from appeals import exports, services
+from appeals import exports, localcache, services
 from appeals.models import (
     Appeal,
     AppealSlug,
@@ -363,3 +363,4 @@ class SiteSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         cache.delete(SITE_SETTINGS_CACHE_KEY)
+        localcache.forget(SITE_SETTINGS_CACHE_KEY)

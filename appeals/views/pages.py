@@ -13,6 +13,7 @@ from appeals import services
 from appeals.emails import absolute_url
 from appeals.forms import SignatureForm
 from appeals.models import Appeal, AppealSlug
+from appeals.pagecache import cached_page
 from appeals.pagination import KeysetQueryForm, newest_first_page
 
 LATEST_SIGNATURES_ON_APPEAL_PAGE = 5
@@ -42,7 +43,9 @@ class AppealListView(ListView):
 
 
 def published_appeal(slug: str) -> Appeal:
-    return get_object_or_404(Appeal.objects.published().with_authors(), slug=slug)
+    return get_object_or_404(
+        Appeal.objects.published().select_related("translation_of"), slug=slug
+    )
 
 
 def public_appeal_or_redirect(request, slug, view_name, *, appeals=None):
@@ -74,6 +77,7 @@ def can_preview(user) -> bool:
 
 
 @require_GET
+@cached_page
 def appeal_detail(request, slug):
     appeals = Appeal.objects.with_authors()
     if not can_preview(request.user):
@@ -135,6 +139,7 @@ def link_problem(request, *, title, message, status, appeal=None):
 
 
 @require_GET
+@cached_page
 def signature_list(request, slug):
     appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:signatures")
     if redirect:
@@ -175,5 +180,6 @@ def signature_list(request, slug):
 
 
 @require_GET
+@cached_page
 def privacy(request):
     return render(request, "appeals/privacy.html")

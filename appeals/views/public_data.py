@@ -12,7 +12,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
-from appeals import opendata
+from appeals import localcache, opendata
 from appeals.cards import card_png
 from appeals.models import Appeal
 from appeals.views.pages import public_appeal_or_redirect
@@ -92,13 +92,15 @@ def json_error(message: str) -> JsonResponse:
 @require_GET
 def count_json(request, slug):
     """Just the count, for polling."""
-    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:count_json")
-    if redirect:
+    data = localcache.get_or_set(
+        f"appeals:count-json:{slug}", 1, lambda: opendata.count_data(slug)
+    )
+    if data is None:  # Not a current address: a former one redirects, else 404.
+        _appeal, redirect = public_appeal_or_redirect(
+            request, slug, "appeals:count_json"
+        )
         return redirect
-    original = appeal.original
-    updated_at = opendata.last_changed(original)
-    data = {"signature_count": original.signature_count, "updated_at": updated_at}
-    return opendata.json_response(request, data, last_modified=updated_at)
+    return opendata.json_response(request, data, last_modified=data["updated_at"])
 
 
 @xframe_options_exempt

@@ -1,0 +1,2 @@
+-- R2: an empty POST to the reference insert view.
+wrk.method = "POST"

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from bench.reference import views
+
+urlpatterns = [
+    path("bench/r1/<int:size>/", views.prebuilt),
+    path("bench/r2/", views.insert),
+]

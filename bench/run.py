@@ -1,0 +1,452 @@
+"""`make bench`: a production-like run of appealsite under load, on this machine.
+
+Sets up a fresh PostgreSQL database with one million confirmed signatures on the demo
+appeal, serves it with gunicorn (DJANGO_DEBUG=0, the production config, Redis as the
+cache), loads it with wrk at 32 connections, and prints and saves (bench/results/)
+a table of throughput, latency, errors, memory and sizes, with each scenario's ratio
+to a reference point measured in the same run:
+
+  R1  a minimal Django view returning a prebuilt response as large as the appeal page
+  R2  a minimal Django view doing one ORM insert into a table with a unique constraint
+
+After the run it checks the database: every successful sign POST left exactly one
+row, no address signed twice, and the shown count equals the confirmed rows once the
+counter has folded.
+"""
+
+import gzip
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import psycopg2
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = str(BASE_DIR / ".venv/bin/python")
+SLUG = "let-journalists-into-stavrin"
+CONNECTIONS = 32
+DURATION = int(os.environ.get("BENCH_SECONDS", 20))
+SHORT_DURATION = int(os.environ.get("BENCH_SHORT_SECONDS", 10))
+SIGNATURES = int(os.environ.get("BENCH_SIGNATURES", 1_000_000))
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
+
+TARGETS = {
+    "page_ratio": 0.6,
+    "page_p99_ms": 100,
+    "count_ratio": 0.8,
+    "sign_ratio": 0.5,
+    "sign_per_second": 200,
+    "last_page_p99_ms": 100,
+    "worker_rss_mb": 150,
+    "page_weight_kb": 100,
+}
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench] {message}\n")
+    sys.stderr.flush()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Site:
+    """The app under test: its database, environment and gunicorn."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.database = f"appealsite_bench_{int(time.time())}"
+        self.static_root = tempfile.mkdtemp(prefix="appealsite-static-")
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SSL_REDIRECT": "0",
+            "DJANGO_SECURE_COOKIES": "0",
+            "SITE_URL": self.base,
+            "DATABASE_URL": f"{POSTGRES}/{self.database}",
+            "CACHE_URL": REDIS,
+            "EMAIL_URL": "dummymail://",
+            "TASKS_BACKEND": "database",
+            "TRUSTED_PROXY_COUNT": "1",
+            "STATIC_ROOT": self.static_root,
+            "BENCH_REFERENCE_VIEWS": "1",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_ACCESS_LOG": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.server = None
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode:
+            raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def sql(self, query: str, *params):
+        connection = psycopg2.connect(f"{POSTGRES}/{self.database}")
+        connection.autocommit = True  # VACUUM cannot run in a transaction.
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query, params)
+                return cursor.fetchall() if cursor.description else None
+        finally:
+            connection.close()
+
+    def create(self) -> None:
+        admin = psycopg2.connect(f"{POSTGRES}/postgres")
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{self.database}"')
+        admin.close()
+        subprocess.run(
+            ["redis-cli", "-u", REDIS, "FLUSHDB"], check=True, capture_output=True
+        )
+        self.manage("migrate", "--no-input", "-v0")
+        self.manage("load_demo")
+        self.manage("collectstatic", "--no-input", "-v0")
+
+    def add_signatures(self, count: int) -> None:
+        started = time.monotonic()
+        self.manage("generate_signatures", SLUG, str(count))
+        self.sql("VACUUM ANALYZE appeals_signature")
+        log(f"added {count:,} signatures in {time.monotonic() - started:.0f} s")
+
+    def start(self) -> None:
+        self.server = subprocess.Popen(
+            [str(BASE_DIR / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py"],
+            cwd=BASE_DIR,
+            env=self.env,
+            start_new_session=True,
+        )
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{self.base}/", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise SystemExit("gunicorn did not start")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def worker_memory_mb(self) -> dict[str, float]:
+        """Current and peak resident memory of the largest worker, in MB."""
+        current, peak = [], []
+        for pid in self.worker_pids():
+            status = Path(f"/proc/{pid}/status").read_text()
+            current.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+            peak.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)
+        return {"rss_mb": max(current), "peak_rss_mb": max(peak)}
+
+    def stop(self) -> None:
+        if self.server and self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            self.server.wait(timeout=30)
+        self.server = None
+
+    def drop(self) -> None:
+        self.stop()
+        shutil.rmtree(self.static_root, ignore_errors=True)
+        admin = psycopg2.connect(f"{POSTGRES}/postgres")
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        admin.close()
+
+
+def wrk(url: str, seconds: int, script: str | None = None, env=None) -> dict:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(BASE_DIR / "bench" / script)]
+    output = subprocess.run(
+        [*command, url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    ).stdout
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result = {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50_ms": latency_ms(output, "50%"),
+        "p99_ms": latency_ms(output, "99%"),
+        "errors": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+    }
+    for key, value in re.findall(r"^BENCH_(\w+) (\d+)$", output, re.MULTILINE):
+        result[key.lower()] = int(value)
+    return result
+
+
+def latency_ms(output: str, percentile: str) -> float:
+    value, unit = re.search(
+        rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", output, re.M
+    ).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def sign_env(site: Site) -> dict:
+    """What a browser holds after opening the appeal page: cookie, token, form time."""
+    request = urllib.request.Request(
+        f"{site.base}/appeals/{SLUG}/", headers={"X-Forwarded-For": "192.0.2.1"}
+    )
+    with urllib.request.urlopen(request) as response:
+        html = response.read().decode()
+        cookie = SimpleCookie(response.headers["Set-Cookie"])["csrftoken"].value
+    time.sleep(4)  # A person takes longer than the form's minimum fill time.
+    return {
+        "BENCH_COOKIE": cookie,
+        "BENCH_CSRF": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1],
+        "BENCH_RENDERED_AT": re.search(r'name="rendered_at" value="([^"]+)"', html)[1],
+        "BENCH_PATH": f"/appeals/{SLUG}/sign/",
+    }
+
+
+def page_weight(site: Site) -> dict:
+    """Compressed size of the appeal page and everything it loads; other origins."""
+    url = f"{site.base}/appeals/{SLUG}/"
+    html = urllib.request.urlopen(url).read()
+    assets = re.findall(rb'(?:href|src)="([^"]+\.(?:css|js))"', html)
+    other_origins = [
+        ref.decode()
+        for ref in re.findall(
+            rb'<(?:script|link|img|iframe)[^>]+(?:src|href)="([^"]+)"', html
+        )
+        if urlsplit(ref.decode()).netloc not in ("", f"127.0.0.1:{site.port}")
+    ]
+    total = len(gzip.compress(html))
+    for asset in assets:
+        total += len(
+            gzip.compress(urllib.request.urlopen(urljoin(url, asset.decode())).read())
+        )
+    return {
+        "html_bytes": len(html),
+        "compressed_kb": round(total / 1024, 1),
+        "other_origin_requests": other_origins,
+    }
+
+
+def check_database(site: Site, signed_ok: int) -> dict:
+    inserted = site.sql(
+        "SELECT count(*) FROM appeals_signature WHERE email_normalized LIKE 'bench-%%'"
+    )[0][0]
+    duplicates = site.sql(
+        "SELECT count(*) FROM (SELECT appeal_id, email_normalized"
+        " FROM appeals_signature WHERE email_normalized <> ''"
+        " GROUP BY 1, 2 HAVING count(*) > 1) AS d"
+    )[0][0]
+    # Confirm some of the new signatures through the real service; the counter must
+    # show them once its worker has folded the changes.
+    site.manage(
+        "shell",
+        "-c",
+        "from appeals.models import Signature\n"
+        "from appeals.services import confirm_signature\n"
+        "for s in Signature.objects.filter(email_normalized__startswith='bench-')"
+        ".order_by('pk')[:500]: confirm_signature(signature=s)",
+    )
+    time.sleep(6)  # The fold task waits out the counter's window (5 s).
+    site.manage("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    time.sleep(5)  # Let the page cache expire (PAGE_CACHE_SECONDS=4).
+    shown = json.loads(
+        urllib.request.urlopen(f"{site.base}/appeals/{SLUG}/count.json").read()
+    )["signature_count"]
+    rows = site.sql(
+        "SELECT count(*) FROM appeals_signature s JOIN appeals_appeal a"
+        " ON a.id = s.appeal_id WHERE a.slug = %s AND s.status = 'confirmed'",
+        SLUG,
+    )[0][0]
+    return {
+        "successful_posts": signed_ok,
+        "rows_inserted": inserted,
+        "duplicates": duplicates,
+        "shown_count": shown,
+        "confirmed_rows": rows,
+        # wrk stops with requests in flight: their rows exist, their answers were
+        # not counted. Rows may exceed answers by at most the open connections.
+        "lost": max(0, signed_ok - inserted),
+        "unanswered_at_stop": max(0, inserted - signed_ok),
+    }
+
+
+def main() -> int:
+    for tool in ("wrk", "redis-cli"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed: apt-get install wrk redis-tools")
+    site = Site()
+    log(f"database {site.database}, gunicorn on port {site.port}")
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "started_at": datetime.now(UTC).isoformat(),
+        "connections": CONNECTIONS,
+        "duration_seconds": DURATION,
+    }
+    try:
+        site.create()
+        site.add_signatures(1_000)
+        site.start()
+        log("1,000 signatures: appeal page and sign POST")
+        small = {
+            "page": wrk(f"{site.base}/appeals/{SLUG}/", SHORT_DURATION),
+            "sign": wrk(site.base, SHORT_DURATION, "sign.lua", sign_env(site)),
+        }
+        site.stop()
+        site.add_signatures(SIGNATURES - 1_000)
+        site.start()
+        weight = page_weight(site)
+        page_size = weight["html_bytes"]
+        log(f"{SIGNATURES:,} signatures: reference points and scenarios")
+        scenarios = {
+            "R1": wrk(f"{site.base}/bench/r1/{page_size}/", DURATION),
+            "R2": wrk(f"{site.base}/bench/r2/", DURATION, "post.lua"),
+            "page": wrk(f"{site.base}/appeals/{SLUG}/", DURATION),
+            "count_json": wrk(f"{site.base}/appeals/{SLUG}/count.json", DURATION),
+            "sign": wrk(site.base, DURATION, "sign.lua", sign_env(site)),
+            "last_page": wrk(
+                f"{site.base}/appeals/{SLUG}/signatures/?oldest=1", DURATION
+            ),
+        }
+        memory = site.worker_memory_mb()
+        database = check_database(
+            site, small["sign"].get("ok", 0) + scenarios["sign"].get("ok", 0)
+        )
+        size = site.sql("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        results.update(
+            small=small,
+            scenarios=scenarios,
+            page_weight=weight,
+            worker_memory=memory,
+            database=database,
+            database_size=size[0][0],
+            signatures=SIGNATURES,
+        )
+    finally:
+        site.drop()
+    results["verdicts"] = verdicts(results)
+    report(results)
+    out = (
+        BASE_DIR
+        / "bench/results"
+        / f"{results['started_at'][:19].replace(':', '')}.json"
+    )
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    log(f"saved {out.relative_to(BASE_DIR)}")
+    return 0 if all(v["met"] for v in results["verdicts"].values()) else 1
+
+
+def verdicts(results: dict) -> dict:
+    s = results["scenarios"]
+    r1, r2 = s["R1"]["requests_per_second"], s["R2"]["requests_per_second"]
+    db = results["database"]
+    checks = {
+        "page >= 0.6 x R1": s["page"]["requests_per_second"] / r1
+        >= TARGETS["page_ratio"],
+        "page p99 < 100 ms": s["page"]["p99_ms"] < TARGETS["page_p99_ms"],
+        "page: zero errors": s["page"]["errors"] + s["page"]["socket_errors"] == 0,
+        "count.json >= 0.8 x R1": s["count_json"]["requests_per_second"] / r1
+        >= TARGETS["count_ratio"],
+        "sign >= 0.5 x R2": s["sign"]["requests_per_second"] / r2
+        >= TARGETS["sign_ratio"],
+        "sign >= 200/s": s["sign"]["requests_per_second"] >= TARGETS["sign_per_second"],
+        "sign: zero 5xx/errors": s["sign"].get("bad", 0) == 0,
+        "sign: zero lost": db["lost"] == 0
+        and db["unanswered_at_stop"] <= 2 * CONNECTIONS,
+        "sign: zero duplicated": db["duplicates"] == 0,
+        "count shown == rows": db["shown_count"] == db["confirmed_rows"],
+        "last page p99 < 100 ms": s["last_page"]["p99_ms"]
+        < TARGETS["last_page_p99_ms"],
+        "worker RSS < 150 MB": results["worker_memory"]["peak_rss_mb"]
+        < TARGETS["worker_rss_mb"],
+        "page weight <= 100 KB": results["page_weight"]["compressed_kb"]
+        <= TARGETS["page_weight_kb"],
+        "no other origins": not results["page_weight"]["other_origin_requests"],
+    }
+    return {name: {"met": bool(met)} for name, met in checks.items()}
+
+
+def report(results: dict) -> None:
+    s = results["scenarios"]
+    r1, r2 = s["R1"]["requests_per_second"], s["R2"]["requests_per_second"]
+    reference = {"page": r1, "count_json": r1, "last_page": r1, "sign": r2}
+    lines = [
+        f"appealsite benchmark: {results['machine']['cpus']} CPUs, "
+        f"{results['signatures']:,} signatures, {CONNECTIONS} connections, "
+        f"{DURATION} s per scenario",
+        "",
+        f"{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'ratio':>12}",
+    ]
+    for name, row in s.items():
+        ratio = ""
+        if name in reference:
+            ref = "R1" if reference[name] == r1 else "R2"
+            ratio = f"{row['requests_per_second'] / reference[name]:.2f} x {ref}"
+        errors = row["errors"] + row["socket_errors"] + row.get("bad", 0)
+        lines.append(
+            f"{name:<12} {row['requests_per_second']:>9.0f} {row['p50_ms']:>8.1f} "
+            f"{row['p99_ms']:>8.1f} {errors:>7} {ratio:>12}"
+        )
+    small = results["small"]
+    lines += [
+        "",
+        "cost growth (1,000 -> {:,} signatures): page {:.0f} -> {:.0f} req/s, "
+        "sign {:.0f} -> {:.0f} req/s".format(
+            results["signatures"],
+            small["page"]["requests_per_second"],
+            s["page"]["requests_per_second"],
+            small["sign"]["requests_per_second"],
+            s["sign"]["requests_per_second"],
+        ),
+        "worker memory: {rss_mb:.0f} MB now, {peak_rss_mb:.0f} MB peak".format(
+            **results["worker_memory"]
+        ),
+        f"database size: {results['database_size']}",
+        "page weight: {compressed_kb} KB compressed (HTML, CSS, JS); other origins: "
+        "{}".format(
+            results["page_weight"]["other_origin_requests"] or "none",
+            **results["page_weight"],
+        ),
+        "database check: {successful_posts} successful sign POSTs, {rows_inserted} "
+        "rows, {duplicates} duplicates, {lost} lost; count shown {shown_count} = "
+        "confirmed rows {confirmed_rows}".format(**results["database"]),
+        "",
+    ]
+    for name, verdict in results["verdicts"].items():
+        lines.append(f"  [{'ok' if verdict['met'] else 'MISSED'}] {name}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

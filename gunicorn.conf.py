@@ -1,0 +1,28 @@
+"""gunicorn settings for production and the benchmark: gunicorn -c gunicorn.conf.py.
+
+Everything can be set from the environment; the defaults suit a small server.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "appealsite.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: the app is CPU-bound (rendering), and every worker keeps its own
+# persistent database connection. Two per core keeps both cores busy while some
+# workers wait on PostgreSQL or Redis.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+worker_class = "sync"
+# Load the app once before forking: the workers share its memory.
+preload_app = True
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 30
+# Recycle workers now and then, so no slow leak can grow without bound.
+max_requests = 20_000
+max_requests_jitter = 2_000
+# Access log without the client's address: no IP is ever written anywhere.
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") == "1" else None
+access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+errorlog = "-"
+# Behind nginx: trust its X-Forwarded-* only from the proxy itself.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

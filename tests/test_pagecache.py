@@ -1,0 +1,81 @@
+"""Anonymous readers get a cached copy, stamped with their own CSRF token."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from appeals.models import Appeal, Signature
+from tests.factories import form_shown, make_appeal
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_on(settings):
+    settings.PAGE_CACHE_SECONDS = 60
+
+
+def test_a_cached_page_needs_no_database_query(client, django_assert_num_queries):
+    appeal = make_appeal()
+    client.get(appeal.get_absolute_url())
+
+    with django_assert_num_queries(0):
+        response = Client().get(appeal.get_absolute_url())
+
+    assert response.status_code == 200
+    assert appeal.title in response.content.decode()
+
+
+def test_each_reader_gets_their_own_working_token(settings):
+    appeal = make_appeal()
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.get(appeal.get_absolute_url())
+
+    page = second.get(appeal.get_absolute_url())
+
+    tokens = set(TOKEN.findall(page.content.decode()))
+    assert len(tokens) == 1 and "__csrf" not in tokens.pop()
+    token = TOKEN.search(page.content.decode()).group(1)
+    response = second.post(
+        reverse("appeals:sign", args=[appeal.slug]),
+        {
+            "csrfmiddlewaretoken": token,
+            "full_name": "Ann Lee",
+            "email": "ann@example.org",
+            "country": "UA",
+            "visibility": "public",
+            **form_shown(),
+        },
+    )
+    assert response.status_code == 302
+    assert Signature.objects.count() == 1
+
+
+def test_the_cached_copy_follows_changes_after_its_time(client, settings):
+    appeal = make_appeal(title="Before")
+    client.get(appeal.get_absolute_url())
+    Appeal.objects.filter(pk=appeal.pk).update(title="After")
+
+    assert "Before" in Client().get(appeal.get_absolute_url()).content.decode()
+    settings.PAGE_CACHE_SECONDS = 0
+    assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
+
+
+def test_staff_always_see_the_live_page(client, staff_client):
+    appeal = make_appeal(title="Before")
+    client.get(appeal.get_absolute_url())
+    Appeal.objects.filter(pk=appeal.pk).update(title="After")
+
+    assert "After" in staff_client.get(appeal.get_absolute_url()).content.decode()
+
+
+def test_languages_are_cached_apart(client):
+    appeal = make_appeal()
+    client.get(appeal.get_absolute_url())
+
+    html = Client(HTTP_ACCEPT_LANGUAGE="uk").get(appeal.get_absolute_url()).content
+    assert "Додайте свій підпис" in html.decode()
