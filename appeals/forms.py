@@ -1,9 +1,13 @@
+import functools
 import re
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
+from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from appeals.antispam import SpamTrapMixin
 from appeals.models import OrganizationSignature, Signature
@@ -26,6 +30,17 @@ def tidy_text(value: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """The country list in the reader's language, sorted once per language."""
+    return _country_choices(get_language())
+
+
+@functools.cache
+def _country_choices(language: str) -> list[tuple[str, str]]:
+    with translation.override(language):
+        return [("", str(_("Choose a country"))), *countries]
+
+
 class PublicForm(SpamTrapMixin, forms.ModelForm):
     """A form anyone may post: tidy text, spam traps, layout without a form tag.
 
@@ -34,6 +49,8 @@ class PublicForm(SpamTrapMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "country" in self.fields:
+            self.fields["country"].choices = country_choices()
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -229,9 +229,18 @@ def _claim_email_slot(signature: Signature | OrganizationSignature) -> bool:
 
 
 def _enqueue_after_commit(task: Task, *args) -> None:
-    # robust: a queue that cannot take the task is logged, never turned into an
-    # error for a signer whose signature is already saved.
-    transaction.on_commit(partial(task.enqueue, *args), robust=True)
+    """Queue a task that the worker runs once this transaction has committed.
+
+    The database queue takes the task in the same transaction: it commits, or rolls
+    back, with the signature (an outbox: nothing is lost between the two, and it
+    costs no second commit). Backends that run tasks at once get it after the
+    commit, robustly: a failure is logged, never shown to a signer whose signature
+    is saved.
+    """
+    if type(task.get_backend()).__module__.startswith("django_tasks_db"):
+        task.enqueue(*args)
+    else:
+        transaction.on_commit(partial(task.enqueue, *args), robust=True)
 
 
 # --- Signers' own data ------------------------------------------------------

@@ -16,7 +16,8 @@ def send_signature_email(model_label: str, signature_id: int, message: str) -> N
     emails.send_signature_email(signature, emails.Message(message))
 
 
-@task
+# A queue of its own: the count must not wait behind a backlog of emails.
+@task(queue_name="counts")
 def fold_signature_counts() -> int:
     return counting.fold_signature_counts()
 

@@ -181,7 +181,13 @@ if TASKS_BACKEND not in TASK_BACKENDS:
         f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, "
         f"not {TASKS_BACKEND!r}."
     )
-TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+TASKS = {
+    "default": {
+        "BACKEND": TASK_BACKENDS[TASKS_BACKEND],
+        # "counts" folds signature counts; it must never wait behind emails.
+        "QUEUES": ["default", "counts"],
+    }
+}
 
 
 # --- Authentication ----------------------------------------------------------

@@ -96,6 +96,16 @@ class Site:
         }
         self.server = None
 
+    def second_server(self) -> "Site":
+        """Another app server on its own port, sharing this one's database and cache."""
+        other = Site.__new__(Site)
+        other.__dict__.update(self.__dict__)
+        other.port = free_port()
+        other.base = f"http://127.0.0.1:{other.port}"
+        other.env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{other.port}"}
+        other.server = None
+        return other
+
     def manage(self, *args: str) -> str:
         result = subprocess.run(
             [PYTHON, "manage.py", *args],
@@ -277,7 +287,14 @@ def check_database(site: Site, signed_ok: int) -> dict:
         ".order_by('pk')[:500]: confirm_signature(signature=s)",
     )
     time.sleep(6)  # The fold task waits out the counter's window (5 s).
-    site.manage("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    site.manage(
+        "db_worker",
+        "--batch",
+        "--no-startup-delay",
+        "--no-reload",
+        "--queue-name",
+        "counts",
+    )
     time.sleep(5)  # Let the page cache expire (PAGE_CACHE_SECONDS=4).
     shown = json.loads(
         urllib.request.urlopen(f"{site.base}/appeals/{SLUG}/count.json").read()

@@ -17,11 +17,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def database_queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "counts"],
+        }
+    }
 
 
 def run_worker():
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    call_command(
+        "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*"
+    )
 
 
 def test_the_signer_gets_the_email_once_the_worker_runs(
