@@ -9,7 +9,7 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean messages bench
+.PHONY: help run test lint venv clean messages bench serve
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
@@ -53,6 +53,12 @@ messages: $(VENV)/.dev-installed
 		--ignore=.venv --ignore=tests --ignore=staticfiles
 	$(BIN)/python scripts/translate_uk.py
 	$(BIN)/python manage.py compilemessages -l uk --ignore=.venv
+
+# A production-like run: DJANGO_DEBUG=0, gunicorn, WhiteNoise, the task worker.
+# Needs the production environment (at least DJANGO_SECRET_KEY; see README).
+serve: $(VENV)/.runtime-installed
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY and the rest of the production environment: see README, 'Running it in production'."; exit 1; }
+	env -u DJANGO_DEBUG scripts/serve
 
 # A production-like load test; prints a table and writes bench/results/*.json.
 bench: $(VENV)/.dev-installed

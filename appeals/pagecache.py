@@ -10,6 +10,7 @@ non-GET request bypass the cache.
 """
 
 import hashlib
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from appeals import localcache
 CSRF_PLACEHOLDER = "__csrf_token_for_this_reader__"
 # Each worker also keeps the copy this long, sparing the trip to the shared cache.
 LOCAL_SECONDS = 1
+# How long past its time an old copy may still be served while a new one renders.
+STALE_SECONDS = 30
 
 
 def cached_page(view):
@@ -34,7 +37,11 @@ def cached_page(view):
         path = request.get_full_path().encode()
         key = f"appeals:page:{get_language()}:{hashlib.sha256(path).hexdigest()}"
         cached = localcache.get_or_set(key, LOCAL_SECONDS, lambda: cache.get(key))
-        if cached is None:
+        # An old copy is served while one request renders a new one: readers never
+        # queue behind a page being rendered (no stampede when a copy expires).
+        if cached is None or (
+            cached[2] < time.time() and cache.add(f"{key}:rendering", True, 10)
+        ):
             request.render_for_page_cache = True
             response = view(request, *args, **kwargs)
             if response.status_code != 200 or not response.get(
@@ -43,10 +50,12 @@ def cached_page(view):
                 return response
             if hasattr(response, "render"):  # A TemplateResponse renders lazily.
                 response.render()
-            cached = (response.content, response.get("Content-Type"))
-            cache.set(key, cached, settings.PAGE_CACHE_SECONDS)
+            fresh_until = time.time() + settings.PAGE_CACHE_SECONDS
+            cached = (response.content, response.get("Content-Type"), fresh_until)
+            cache.set(key, cached, settings.PAGE_CACHE_SECONDS + STALE_SECONDS)
+            cache.delete(f"{key}:rendering")
             localcache.put(key, LOCAL_SECONDS, cached)
-        content, content_type = cached
+        content, content_type, _fresh_until = cached
         response = HttpResponse(
             content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()),
             content_type=content_type,

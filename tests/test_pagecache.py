@@ -79,3 +79,25 @@ def test_languages_are_cached_apart(client):
 
     html = Client(HTTP_ACCEPT_LANGUAGE="uk").get(appeal.get_absolute_url()).content
     assert "Додайте свій підпис" in html.decode()
+
+
+def test_an_old_copy_is_served_while_one_request_renders_anew(client):
+    from django.core.cache import cache
+
+    from appeals import localcache
+
+    appeal = make_appeal(title="Before")
+    client.get(appeal.get_absolute_url())
+    [key] = [k for k in cache._cache if ":appeals:page:" in k]
+    key = key.split(":", 2)[2]
+    content, content_type, _fresh_until = cache.get(key)
+    cache.set(key, (content, content_type, 0))  # Its time is up.
+    Appeal.objects.filter(pk=appeal.pk).update(title="After")
+    localcache.clear()
+
+    cache.add(f"{key}:rendering", True, 10)  # Another request is rendering it.
+    assert "Before" in Client().get(appeal.get_absolute_url()).content.decode()
+
+    cache.delete(f"{key}:rendering")
+    localcache.clear()
+    assert "After" in Client().get(appeal.get_absolute_url()).content.decode()

@@ -1,0 +1,285 @@
+"""People using the site in a real browser, found by what they see: labels, roles."""
+
+import re
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.core import mail
+from playwright.sync_api import expect
+
+from appeals.counting import fold_signature_counts
+from appeals.models import Appeal, Signature
+from community.models import TypoReport
+from tests.browser.conftest import AXE, assert_local_only
+from tests.factories import make_appeal, make_organization, make_signature
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "a-long-staff-password"
+
+# Select "Journalists must be allowed" in the paragraph, as a reader's mouse would.
+SELECT_PHRASE = """element => {
+    const text = [...element.childNodes].find(
+        (node) => node.nodeType === 3 && node.textContent.includes("Journalists"));
+    const start = text.textContent.indexOf("Journalists");
+    const range = document.createRange();
+    range.setStart(text, start);
+    range.setEnd(text, start + "Journalists must be allowed".length);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+}"""
+
+
+@pytest.fixture
+def appeal():
+    appeal = make_appeal(
+        title="Let journalists into Stavrin",
+        slug="let-journalists-in",
+        summary="Police fired on striking workers; the town was cut off.",
+        body="We call for an **independent investigation**. "
+        "Journalists must be allowed into the town without delay.",
+        authors=[make_organization(name="Stavrin Human Rights Centre")],
+        signature_goal=100,
+    )
+    make_signature(appeal, full_name="Earlier Signer")
+    fold_signature_counts()
+    Appeal.objects.filter(pk=appeal.pk).update(signature_count=1)
+    return appeal
+
+
+def field(page, label):
+    """A form field by its label; required fields' labels end with an asterisk."""
+    return page.get_by_label(re.compile(rf"^\s*{label}\s*\*?\s*$"))
+
+
+def fill_sign_form(page, name="Olena Marchuk", email="olena@example.org"):
+    field(page, "Full name").fill(name)
+    field(page, "Email").fill(email)
+    field(page, "Country").select_option(label="Ukraine")
+    field(page, "City").fill("Kharkiv")
+    page.get_by_label("Show my name and city on the list of signatories").check()
+    page.wait_for_timeout(3100)  # People take longer than the form's minimum time.
+
+
+def confirmation_link(live_server):
+    body = mail.outbox[-1].body
+    return re.search(rf"{re.escape(live_server.url)}/signatures/confirm/\S+/", body)[0]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_visitor_signs_confirms_and_is_counted(
+    browser, live_server, appeal, javascript, screenshot, mailoutbox
+):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+
+    page.goto(live_server.url)
+    page.get_by_role("link", name="Let journalists into Stavrin").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Let journalists into Stavrin"
+    )
+    screenshot(f"appeal-{'js' if javascript else 'nojs'}", page)
+    fill_sign_form(page)
+    page.get_by_role("button", name="Sign", exact=True).click()
+
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(confirmation_link(live_server))
+    assert Signature.objects.get(full_name="Olena Marchuk").status == "pending"
+    page.get_by_role("button", name="Confirm my signature").click()
+
+    expect(page.get_by_role("heading", name="Thank you for signing")).to_be_visible()
+    expect(page.locator(".signature-count")).to_have_text("2")
+    screenshot(f"thank-you-{'js' if javascript else 'nojs'}", page)
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/signatures/")
+    expect(page.get_by_text("Olena Marchuk")).to_be_visible()
+    assert_local_only(urls, live_server)
+    context.close()
+
+
+def test_on_a_phone_the_appeal_and_form_fit_the_screen(
+    browser, live_server, appeal, screenshot
+):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+
+    page.get_by_role("link", name="Sign this appeal").click()
+    expect(field(page, "Full name")).to_be_in_viewport()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    fill_sign_form(page, email="phone@example.org")
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    screenshot("phone-appeal", page)
+    context.close()
+
+
+def staff_login(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def make_staff(django_user_model, username, group):
+    # Live-server tests empty the tables after each test, roles included: make them
+    # again as the data migration does.
+    import_module("appeals.migrations.0003_staff_roles").create_roles(apps, None)
+    user = django_user_model.objects.create_user(
+        username, password=PASSWORD, is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def test_a_moderator_approves_a_comment_and_it_goes_public(
+    page, live_server, appeal, django_user_model, screenshot
+):
+    make_signature(appeal, full_name="Nino B", comment="Solidarity from Tbilisi")
+    make_staff(django_user_model, "moderator", "Moderators")
+    staff_login(page, live_server, "moderator")
+
+    page.get_by_role("link", name="Signatures", exact=True).first.click()
+    page.get_by_role("link", name="With a comment").click()
+    page.get_by_role("row", name=re.compile("Nino B")).get_by_role("checkbox").check()
+    page.get_by_label("Action:").select_option(label="Approve the comment")
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("1 comment approved.")).to_be_visible()
+    screenshot("admin-moderation", page)
+
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    expect(page.get_by_text("Solidarity from Tbilisi")).to_be_visible()
+
+
+def test_an_editor_publishes_a_draft_and_it_appears_on_the_home_page(
+    page, live_server, django_user_model
+):
+    draft = make_appeal(
+        title="Release the reporters", status=Appeal.Status.DRAFT, published_at=None
+    )
+    make_staff(django_user_model, "editor", "Editors")
+    staff_login(page, live_server, "editor")
+
+    page.goto(f"{live_server.url}/admin/appeals/appeal/{draft.pk}/change/")
+    page.get_by_role("link", name="Publish", exact=True).click()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("Publish: done.")).to_be_visible()
+
+    page.goto(live_server.url)
+    expect(page.get_by_role("link", name="Release the reporters")).to_be_visible()
+
+
+def test_a_reader_reports_a_typo_with_ctrl_enter(
+    page, live_server, appeal, django_user_model, screenshot, requests_seen
+):
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text))
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+
+    def select_phrase():
+        page.locator(".appeal-body p", has_text="Journalists must").evaluate(
+            SELECT_PHRASE
+        )
+
+    select_phrase()
+    page.keyboard.press("Control+Enter")
+
+    dialog = page.get_by_role("dialog", name="Report a mistake")
+    assert errors == []
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("mark")).to_have_text("Journalists must be allowed")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    select_phrase()  # Typing in the dialog moved the selection: select again.
+    page.keyboard.press("Control+Enter")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Your comment (optional)").fill("Should be “journalists”.")
+    screenshot("typo-dialog", page)
+    dialog.get_by_role("button", name="Send").click()
+    expect(
+        dialog.get_by_text("Thank you! Our editors will look at it.")
+    ).to_be_visible()
+
+    report = TypoReport.objects.get()
+    assert report.selected_text == "Journalists must be allowed"
+    assert report.comment == "Should be “journalists”."
+    assert report.page_url == "/appeals/let-journalists-in/"
+    django_user_model.objects.create_superuser("chief", password=PASSWORD)
+    staff_login(page, live_server, "chief")
+    page.goto(f"{live_server.url}/admin/community/typoreport/")
+    expect(page.get_by_text("Journalists must be allowed")).to_be_visible()
+    assert_local_only(requests_seen, live_server)
+
+
+def test_the_language_switcher_turns_the_site_ukrainian(page, live_server, appeal):
+    page.goto(live_server.url)
+
+    page.get_by_label("Language").select_option("uk")
+    page.get_by_role("button", name="Change language").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Відкриті звернення")
+    expect(page.locator("html")).to_have_attribute("lang", "uk")
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    expect(page.get_by_role("heading", name="Додайте свій підпис")).to_be_visible()
+
+
+def test_the_sign_form_works_with_the_keyboard_alone(page, live_server, appeal):
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    field(page, "Full name").focus()
+
+    page.keyboard.type("Keyboard User")
+    outline = page.evaluate(
+        "getComputedStyle(document.activeElement).outlineStyle + ' ' +"
+        " getComputedStyle(document.activeElement).boxShadow"
+    )
+    assert outline != "none none", "the focused field shows no focus"
+    page.keyboard.press("Tab")
+    page.keyboard.type("keyboard@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Ukraine")  # Typing selects in a native select.
+    for _ in range(4):  # City, affiliation, comment: on to the visibility radios.
+        page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    page.wait_for_timeout(3100)
+    page.get_by_role("button", name="Sign", exact=True).focus()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    signature = Signature.objects.get(full_name="Keyboard User")
+    assert signature.country == "UA"
+
+
+PAGES_FOR_AXE = [
+    "/",
+    "/appeals/let-journalists-in/",
+    "/appeals/let-journalists-in/thank-you/",
+    "/appeals/let-journalists-in/signatures/",
+    "/join/",
+]
+
+
+@pytest.mark.parametrize("path", PAGES_FOR_AXE)
+def test_no_serious_accessibility_violations(browser, live_server, appeal, path):
+    # axe is injected into the page, which our Content-Security-Policy would block.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{path}")
+    page.add_script_tag(path=str(AXE))
+
+    result = page.evaluate("async () => await axe.run()")
+
+    serious = [
+        f"{violation['id']}: {violation['help']} ({len(violation['nodes'])})"
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    context.close()
