@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from appeals import services
 from appeals.models import (
@@ -91,92 +91,81 @@ class SignerDataAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-@admin.action(description=_("Approve the comment"), permissions=["change"])
-def approve_comments(modeladmin, request, queryset):
-    count = services.set_comment_status(
-        signatures=queryset, status=Signature.CommentStatus.APPROVED
-    )
-    modeladmin.message_user(
-        request,
-        ngettext("%(count)d comment approved.", "%(count)d comments approved.", count)
-        % {"count": count},
-        messages.SUCCESS,
-    )
+def bulk_action(name, description, service, done_message):
+    """An admin action that hands the selection to a service and says how many."""
 
-
-@admin.action(description=_("Hide the comment"), permissions=["change"])
-def hide_comments(modeladmin, request, queryset):
-    count = services.set_comment_status(
-        signatures=queryset, status=Signature.CommentStatus.HIDDEN
-    )
-    modeladmin.message_user(
-        request,
-        ngettext("%(count)d comment hidden.", "%(count)d comments hidden.", count)
-        % {"count": count},
-        messages.SUCCESS,
-    )
-
-
-@admin.action(description=_("Reject as spam"), permissions=["change"])
-def reject_as_spam(modeladmin, request, queryset):
-    count = services.reject_signatures(signatures=queryset)
-    modeladmin.message_user(
-        request,
-        ngettext(
-            "%(count)d signature rejected; counts update within seconds.",
-            "%(count)d signatures rejected; counts update within seconds.",
-            count,
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        count = service(queryset)
+        modeladmin.message_user(
+            request, done_message % {"count": count}, messages.SUCCESS
         )
-        % {"count": count},
-        messages.SUCCESS,
-    )
+
+    action.__name__ = name
+    return action
 
 
-@admin.action(description=_("Restore rejected signatures"), permissions=["change"])
-def restore(modeladmin, request, queryset):
-    count = services.restore_signatures(signatures=queryset)
-    modeladmin.message_user(
-        request,
-        ngettext(
-            "%(count)d signature restored.", "%(count)d signatures restored.", count
-        )
-        % {"count": count},
-        messages.SUCCESS,
-    )
-
-
-@admin.action(description=_("Resend the confirmation email"), permissions=["change"])
-def resend_confirmation(modeladmin, request, queryset):
+def _resend(queryset) -> int:
     pending = queryset.filter(status=Signature.Status.PENDING).select_related("appeal")
-    count = sum(services.resend_confirmation(signature=s) for s in pending)
-    modeladmin.message_user(
-        request,
-        ngettext(
-            "Confirmation email sent again to %(count)d address (pending ones, at "
-            "most three emails a day each).",
-            "Confirmation email sent again to %(count)d addresses (pending ones, at "
-            "most three emails a day each).",
-            count,
-        )
-        % {"count": count},
-        messages.SUCCESS,
-    )
+    return sum(services.resend_confirmation(signature=s) for s in pending)
 
 
-@admin.action(
-    description=_("Release from quarantine (sends the confirmation email)"),
-    permissions=["change"],
+approve_comments = bulk_action(
+    "approve_comments",
+    _("Approve the comment"),
+    lambda queryset: services.set_comment_status(
+        signatures=queryset, status=Signature.CommentStatus.APPROVED
+    ),
+    ngettext_lazy(
+        "%(count)d comment approved.", "%(count)d comments approved.", "count"
+    ),
 )
-def release(modeladmin, request, queryset):
-    count = services.release_signatures(signatures=queryset)
-    modeladmin.message_user(
-        request,
-        ngettext(
-            "%(count)d signature released.", "%(count)d signatures released.", count
-        )
-        % {"count": count},
-        messages.SUCCESS,
-    )
+hide_comments = bulk_action(
+    "hide_comments",
+    _("Hide the comment"),
+    lambda queryset: services.set_comment_status(
+        signatures=queryset, status=Signature.CommentStatus.HIDDEN
+    ),
+    ngettext_lazy("%(count)d comment hidden.", "%(count)d comments hidden.", "count"),
+)
+reject_as_spam = bulk_action(
+    "reject_as_spam",
+    _("Reject as spam"),
+    lambda queryset: services.reject_signatures(signatures=queryset),
+    ngettext_lazy(
+        "%(count)d signature rejected; counts update within seconds.",
+        "%(count)d signatures rejected; counts update within seconds.",
+        "count",
+    ),
+)
+restore = bulk_action(
+    "restore",
+    _("Restore rejected signatures"),
+    lambda queryset: services.restore_signatures(signatures=queryset),
+    ngettext_lazy(
+        "%(count)d signature restored.", "%(count)d signatures restored.", "count"
+    ),
+)
+resend_confirmation = bulk_action(
+    "resend_confirmation",
+    _("Resend the confirmation email"),
+    _resend,
+    ngettext_lazy(
+        "Confirmation email sent again to %(count)d address (pending ones, at "
+        "most three emails a day each).",
+        "Confirmation email sent again to %(count)d addresses (pending ones, at "
+        "most three emails a day each).",
+        "count",
+    ),
+)
+release = bulk_action(
+    "release",
+    _("Release from quarantine (sends the confirmation email)"),
+    lambda queryset: services.release_signatures(signatures=queryset),
+    ngettext_lazy(
+        "%(count)d signature released.", "%(count)d signatures released.", "count"
+    ),
+)
 
 
 class RejectPatternForm(forms.Form):
@@ -357,34 +346,22 @@ class SignatureAdmin(SignerDataAdmin):
         )
 
 
-@admin.action(description=_("Approve: show on the appeal"), permissions=["change"])
-def approve_cosignatures(modeladmin, request, queryset):
-    count = services.approve_organization_signatures(signatures=queryset)
-    modeladmin.message_user(
-        request,
-        ngettext(
-            "%(count)d co-signature approved.",
-            "%(count)d co-signatures approved.",
-            count,
-        )
-        % {"count": count},
-        messages.SUCCESS,
-    )
-
-
-@admin.action(description=_("Reject"), permissions=["change"])
-def reject_cosignatures(modeladmin, request, queryset):
-    count = services.reject_organization_signatures(signatures=queryset)
-    modeladmin.message_user(
-        request,
-        ngettext(
-            "%(count)d co-signature rejected.",
-            "%(count)d co-signatures rejected.",
-            count,
-        )
-        % {"count": count},
-        messages.SUCCESS,
-    )
+approve_cosignatures = bulk_action(
+    "approve_cosignatures",
+    _("Approve: show on the appeal"),
+    lambda queryset: services.approve_organization_signatures(signatures=queryset),
+    ngettext_lazy(
+        "%(count)d co-signature approved.", "%(count)d co-signatures approved.", "count"
+    ),
+)
+reject_cosignatures = bulk_action(
+    "reject_cosignatures",
+    _("Reject"),
+    lambda queryset: services.reject_organization_signatures(signatures=queryset),
+    ngettext_lazy(
+        "%(count)d co-signature rejected.", "%(count)d co-signatures rejected.", "count"
+    ),
+)
 
 
 class AwaitingApprovalFilter(admin.SimpleListFilter):
