@@ -62,7 +62,6 @@ class ConfirmedByEmail(models.Model):
         _("client fingerprint"),
         max_length=64,
         blank=True,
-        db_index=True,
         help_text=_(
             "A keyed hash of the IP address, comparable for a few days, never "
             "reversible; the address itself is never stored."
@@ -120,6 +119,7 @@ class Signature(ConfirmedByEmail):
         on_delete=models.PROTECT,
         related_name="signatures",
         verbose_name=_("appeal"),
+        db_index=False,  # The (appeal, status) index below serves every lookup.
     )
     appeal_version = models.ForeignKey(
         Appeal,
@@ -127,6 +127,7 @@ class Signature(ConfirmedByEmail):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # Never searched by; one index less on the hot table.
         verbose_name=_("language version seen"),
         help_text=_("The version of the appeal (original or translation) signed."),
     )

@@ -13,13 +13,12 @@ from appeals.emails import absolute_url
 from appeals.forms import DataAccessForm
 from appeals.models import OrganizationSignature
 from appeals.tokens import (
-    ExpiredToken,
     InvalidToken,
     Purpose,
     make_token,
     read_data_access_token,
 )
-from appeals.views.pages import link_problem
+from appeals.views.pages import bad_link
 
 
 @never_cache
@@ -42,25 +41,14 @@ def data_access_problem(request, token):
     """Return (address, None) for a good data link, or (None, an error page)."""
     try:
         return read_data_access_token(token), None
-    except ExpiredToken:
-        return None, link_problem(
+    except InvalidToken as error:
+        return None, bad_link(
             request,
-            title=_("This link has expired"),
-            message=_(
+            error,
+            expired_message=_(
                 "Links to your data work for 24 hours. Ask for a new one on the "
                 "“Your data” page."
             ),
-            status=410,
-        )
-    except InvalidToken:
-        return None, link_problem(
-            request,
-            title=_("This link is not valid"),
-            message=_(
-                "The link may be incomplete: copy the whole address from the email "
-                "into your browser."
-            ),
-            status=400,
         )
 
 

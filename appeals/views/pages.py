@@ -15,6 +15,7 @@ from appeals.forms import SignatureForm
 from appeals.models import Appeal, AppealSlug
 from appeals.pagecache import cached_page
 from appeals.pagination import KeysetQueryForm, newest_first_page
+from appeals.tokens import ExpiredToken, InvalidToken
 
 LATEST_SIGNATURES_ON_APPEAL_PAGE = 5
 
@@ -136,6 +137,26 @@ def share_image_url(appeal: Appeal) -> str:
 def link_problem(request, *, title, message, status, appeal=None):
     context = {"title": title, "message": message, "appeal": appeal}
     return render(request, "appeals/link_problem.html", context, status=status)
+
+
+def bad_link(request, error: InvalidToken, *, expired_message: str):
+    """The page for a link from an email that is too old or not valid."""
+    if isinstance(error, ExpiredToken):
+        return link_problem(
+            request,
+            title=_("This link has expired"),
+            message=expired_message,
+            status=410,
+        )
+    return link_problem(
+        request,
+        title=_("This link is not valid"),
+        message=_(
+            "The link may be incomplete: copy the whole address from the email "
+            "into your browser."
+        ),
+        status=400,
+    )
 
 
 @require_GET

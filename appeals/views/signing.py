@@ -14,12 +14,16 @@ from appeals.forms import OrganizationSignatureForm, SignatureForm
 from appeals.models import Appeal, OrganizationSignature
 from appeals.sharing import share_links
 from appeals.tokens import (
-    ExpiredToken,
     InvalidToken,
     Purpose,
     read_token,
 )
-from appeals.views.pages import link_problem, published_appeal, render_appeal
+from appeals.views.pages import (
+    bad_link,
+    link_problem,
+    published_appeal,
+    render_appeal,
+)
 
 
 @never_cache
@@ -112,25 +116,14 @@ def signature_from_link(request, token, purpose):
     """Return (signature, None) for a good link, or (None, an error response)."""
     try:
         return read_token(token, purpose), None
-    except ExpiredToken:
-        return None, link_problem(
+    except InvalidToken as error:
+        return None, bad_link(
             request,
-            title=_("This link has expired"),
-            message=_(
+            error,
+            expired_message=_(
                 "Confirmation links work for 7 days. Sign the appeal again with the "
                 "same address and we will send you a new link."
             ),
-            status=410,
-        )
-    except InvalidToken:
-        return None, link_problem(
-            request,
-            title=_("This link is not valid"),
-            message=_(
-                "The link may be incomplete: copy the whole address from the email "
-                "into your browser."
-            ),
-            status=400,
         )
 
 
