@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from appeals.links import absolute_url
 from appeals.models import OrganizationSignature, Signature, normalize_email
 from appeals.tokens import Purpose, make_data_access_token, make_token
 
@@ -19,10 +20,6 @@ from appeals.tokens import Purpose, make_data_access_token, make_token
 class Message(StrEnum):
     CONFIRM = "confirm"
     ALREADY_SIGNED = "already_signed"
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def send_signature_email(
@@ -34,7 +31,7 @@ def send_signature_email(
     context = {
         "appeal": appeal,
         "site_name": settings.SITE_NAME,
-        "appeal_url": absolute_url(appeal.get_absolute_url()),
+        "appeal_url": appeal.canonical_url,
         "confirm_url": absolute_url(
             reverse(
                 "appeals:confirm",

@@ -1,8 +1,9 @@
-from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
+from appeals.links import absolute_url
 from appeals.models import Appeal
 
 
@@ -14,10 +15,10 @@ class AppealFeed(Feed):
     subtitle = _("Open appeals by human-rights organizations, newest first.")
 
     def link(self):
-        return f"{settings.SITE_URL}/"
+        return absolute_url("/")
 
     def feed_url(self):
-        return f"{settings.SITE_URL}/feeds/appeals/"
+        return absolute_url(reverse("feed"))
 
     def items(self):
         return Appeal.objects.published().with_authors().order_by("-published_at")[:50]
@@ -29,7 +30,7 @@ class AppealFeed(Feed):
         return appeal.summary
 
     def item_link(self, appeal):
-        return f"{settings.SITE_URL}{appeal.get_absolute_url()}"
+        return appeal.canonical_url
 
     def item_pubdate(self, appeal):
         return appeal.published_at

@@ -7,7 +7,6 @@ import hashlib
 import json
 from datetime import datetime
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -18,10 +17,6 @@ from appeals.models import Appeal, OrganizationSignature
 
 # Long enough to let a CDN or nginx absorb a spike, short enough to stay current.
 PUBLIC_MAX_AGE_SECONDS = 10
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def appeals_for_data(*, include_translations: bool = False):
@@ -53,10 +48,6 @@ def appeals_for_data(*, include_translations: bool = False):
     )
 
 
-def last_changed(appeal: Appeal) -> datetime:
-    return max(filter(None, [appeal.updated_at, appeal.count_updated_at]))
-
-
 def appeal_data(appeal: Appeal) -> dict:
     """One appeal's public data; the count, status and co-signers are shared by
     all language versions and come from the original."""
@@ -68,7 +59,7 @@ def appeal_data(appeal: Appeal) -> dict:
         )
     return {
         "slug": appeal.slug,
-        "url": absolute(appeal.get_absolute_url()),
+        "url": appeal.canonical_url,
         "title": appeal.title,
         "addressee": appeal.addressee,
         "summary": appeal.summary,
@@ -81,17 +72,17 @@ def appeal_data(appeal: Appeal) -> dict:
         "organization_signature_count": len(cosignatures),
         "authors": [
             {"name": organization.name, "url": organization.website or None}
-            for organization in original.ordered_authors
+            for organization in appeal.ordered_authors
         ],
         "cosigning_organizations": [
             {"name": cosignature.organization_name, "url": cosignature.website or None}
             for cosignature in cosignatures
         ],
         "translations": [
-            {"language": version.language, "url": absolute(version.get_absolute_url())}
+            {"language": version.language, "url": version.canonical_url}
             for version in appeal.other_language_versions()
         ],
-        "updated_at": max(last_changed(appeal), last_changed(original)),
+        "updated_at": max(appeal.last_changed_at, original.last_changed_at),
     }
 
 
@@ -108,7 +99,7 @@ def count_data(slug: str) -> dict | None:
     original = appeal.original
     return {
         "signature_count": original.signature_count,
-        "updated_at": last_changed(original),
+        "updated_at": original.last_changed_at,
     }
 
 

@@ -115,19 +115,20 @@ def _record(model, *, appeal, data, language, ip, suspicions):
                 emails_sent_count=0 if reasons else 1,
                 **data,
             )
-        may_email = True
+        created = True
     except IntegrityError:
         # The same address signed before, or is signing right now in another
         # request: the unique constraint let only one row in. Use that one.
         signature = model.objects.get(appeal=appeal, email_normalized=email_normalized)
-        may_email = None  # Decided below, within the daily limit.
+        created = False
     if reasons:
         return signature  # Suspect: nobody's mailbox is written to.
     message = {
         model.Status.PENDING: Message.CONFIRM,
         model.Status.CONFIRMED: Message.ALREADY_SIGNED,
     }.get(signature.status)
-    if message and (may_email or _claim_email_slot(signature)):
+    # A new row already counts its first email; an existing one must claim it.
+    if message and (created or _claim_email_slot(signature)):
         _enqueue_after_commit(
             tasks.send_signature_email,
             signature._meta.label_lower,

@@ -25,7 +25,7 @@ class AppealSitemap(SiteURLSitemap):
         return Appeal.objects.published().order_by("pk")
 
     def lastmod(self, appeal):
-        return max(filter(None, [appeal.updated_at, appeal.count_updated_at]))
+        return appeal.last_changed_at
 
 
 class SignatoryListSitemap(AppealSitemap):

@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from appeals.links import absolute_url
 from community.models import TypoReport, VolunteerApplication
 
 
@@ -17,9 +18,10 @@ def send_typo_report_email(report_id: int) -> None:
     context = {
         "report": report,
         "site_name": settings.SITE_NAME,
-        "page_url": f"{settings.SITE_URL}{report.page_url}",
-        "admin_url": settings.SITE_URL
-        + reverse("admin:community_typoreport_change", args=[report.pk]),
+        "page_url": absolute_url(report.page_url),
+        "admin_url": absolute_url(
+            reverse("admin:community_typoreport_change", args=[report.pk])
+        ),
     }
     EmailMessage(
         subject=" ".join(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from appeals.links import absolute_url
 from appeals.rendering import render_markdown
 
 CONFIRMATION_GRACE_AFTER_CLOSING = timedelta(hours=24)
@@ -217,6 +218,15 @@ class Appeal(models.Model):
         return reverse("appeals:detail", kwargs={"slug": self.slug})
 
     @property
+    def canonical_url(self) -> str:
+        return absolute_url(self.get_absolute_url())
+
+    @property
+    def last_changed_at(self) -> datetime:
+        """The last change to the appeal or to its count."""
+        return max(filter(None, [self.updated_at, self.count_updated_at]))
+
+    @property
     def is_public(self) -> bool:
         return (
             self.status != self.Status.DRAFT
@@ -280,9 +290,11 @@ class Appeal(models.Model):
     def other_language_versions(self) -> list["Appeal"]:
         return [v for v in self.language_versions() if v.pk != self.pk]
 
-    @property
+    @cached_property
     def ordered_authors(self) -> list[Organization]:
-        return [authorship.organization for authorship in self.authorships.all()]
+        """The issuing organizations, in order; a translation names the original's."""
+        authorships = self.original.authorships.all()
+        return [authorship.organization for authorship in authorships]
 
     @property
     def progress_percent(self) -> int | None:

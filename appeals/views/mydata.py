@@ -9,7 +9,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from appeals import services
-from appeals.emails import absolute_url
 from appeals.forms import DataAccessForm
 from appeals.models import OrganizationSignature
 from appeals.tokens import (
@@ -101,7 +100,7 @@ def personal_data(signature) -> dict:
     ]
     data = {
         "appeal": signature.appeal.title,
-        "appeal_url": absolute_url(signature.appeal.get_absolute_url()),
+        "appeal_url": signature.appeal.canonical_url,
         "kind": "organization"
         if isinstance(signature, OrganizationSignature)
         else "person",

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
 from appeals import services
-from appeals.emails import absolute_url
 from appeals.forms import SignatureForm
+from appeals.links import absolute_url
 from appeals.models import Appeal, AppealSlug
 from appeals.pagecache import cached_page
 from appeals.pagination import KeysetQueryForm, newest_first_page
@@ -80,7 +80,7 @@ def can_preview(user) -> bool:
 @require_GET
 @cached_page
 def appeal_detail(request, slug):
-    appeals = Appeal.objects.with_authors()
+    appeals = Appeal.objects.select_related("translation_of").with_authors()
     if not can_preview(request.user):
         appeals = appeals.published()
     appeal, redirect = public_appeal_or_redirect(
@@ -100,7 +100,6 @@ def render_appeal(request, appeal, *, form, status=200):
     original = appeal.original
     latest = original.signatures.confirmed().public().order_by("-pk")
     paused = original.is_open and services.signing_paused(original)
-    canonical_url = absolute_url(appeal.get_absolute_url())
     context = {
         "appeal": appeal,
         "original": original,
@@ -112,7 +111,7 @@ def render_appeal(request, appeal, *, form, status=200):
         ),
         "delivery_events": original.delivery_events.all(),
         "language_versions": appeal.language_versions() if appeal.is_public else [],
-        "canonical_url": canonical_url,
+        "canonical_url": appeal.canonical_url,
         "share_image_url": share_image_url(appeal),
         "og_locale": OG_LOCALES.get(appeal.language, appeal.language),
         "embed_url": absolute_url(reverse("appeals:embed", args=[appeal.slug])),

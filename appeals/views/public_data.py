@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from appeals import localcache, opendata
 from appeals.cards import card_png
+from appeals.links import absolute_url
 from appeals.models import Appeal
 from appeals.views.pages import public_appeal_or_redirect
 
@@ -69,7 +70,7 @@ def appeals_json(request):
 
     def page_url(number):
         query = f"?page={number}" + (f"&status={status}" if status else "")
-        return opendata.absolute(reverse("appeals:list_json") + query)
+        return absolute_url(reverse("appeals:list_json") + query)
 
     data = {
         "count": paginator.count,
@@ -79,7 +80,7 @@ def appeals_json(request):
         ),
         "results": [opendata.appeal_data(appeal) for appeal in items],
     }
-    last_modified = max(map(opendata.last_changed, items), default=None)
+    last_modified = max((appeal.last_changed_at for appeal in items), default=None)
     return opendata.json_response(request, data, last_modified=last_modified)
 
 
@@ -113,7 +114,7 @@ def embed(request, slug):
     response = render(
         request,
         "appeals/embed.html",
-        {"appeal": appeal, "appeal_url": opendata.absolute(appeal.get_absolute_url())},
+        {"appeal": appeal, "appeal_url": appeal.canonical_url},
     )
     patch_cache_control(response, public=True, max_age=opendata.PUBLIC_MAX_AGE_SECONDS)
     return response
@@ -136,6 +137,6 @@ def robots_txt(request):
         f"Disallow: /{settings.ADMIN_URL}",
         "Disallow: /signatures/",
         "Disallow: /my-data/",
-        f"Sitemap: {opendata.absolute(reverse('sitemap'))}",
+        f"Sitemap: {absolute_url(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

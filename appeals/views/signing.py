@@ -1,7 +1,7 @@
 """Signing, confirming and withdrawing, by a person or for an organization."""
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from appeals import services
 from appeals.antispam import client_ip
-from appeals.emails import absolute_url
 from appeals.forms import OrganizationSignatureForm, SignatureForm
-from appeals.models import Appeal, OrganizationSignature
+from appeals.models import OrganizationSignature
 from appeals.sharing import share_links
 from appeals.tokens import (
     InvalidToken,
@@ -204,7 +203,7 @@ def withdraw(request, token):
 @never_cache
 @require_GET
 def withdrawn(request, slug):
-    appeal = get_object_or_404(Appeal.objects.published(), slug=slug)
+    appeal = published_appeal(slug)
     return render(request, "appeals/withdrawn.html", {"appeal": appeal})
 
 
@@ -212,7 +211,7 @@ def withdrawn(request, slug):
 @require_GET
 def thanks(request, slug):
     appeal = published_appeal(slug)
-    url = absolute_url(appeal.get_absolute_url())
+    url = appeal.canonical_url
     context = {
         "appeal": appeal,
         "signature_count": appeal.original.current_signature_count(),

@@ -120,7 +120,7 @@ class Command(BaseCommand):
         recount_signatures(appeals=[appeal])
 
         self.stdout.write(
-            f"Demo appeal: {settings.SITE_URL}{appeal.get_absolute_url()}"
+            f"Demo appeal: {appeal.canonical_url}"
             + (" (created)" if created else " (already there)")
         )
         if settings.DEBUG:
