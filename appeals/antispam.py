@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -124,10 +124,12 @@ def within_limits(checks: list[tuple[Limit, tuple]]) -> list[bool]:
 
 
 def _increment(keys: list[tuple[str, int]]) -> list[int]:
-    if isinstance(cache, RedisCache):
-        pipeline = cache._cache.get_client(write=True).pipeline(transaction=False)
+    # `cache` is a proxy: ask for the backend itself to learn what it is.
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        pipeline = backend._cache.get_client(write=True).pipeline(transaction=False)
         for name, seconds in keys:
-            key = cache.make_and_validate_key(name)
+            key = backend.make_and_validate_key(name)
             pipeline.incr(key)
             pipeline.expire(key, seconds, nx=True)
         return pipeline.execute()[0::2]
@@ -188,7 +190,8 @@ class SpamTrapMixin(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rendered_at"].initial = self._signer.sign("form")
+        if not self.is_bound:  # A bound form shows the time it was first sent.
+            self.fields["rendered_at"].initial = self._signer.sign("form")
 
     def suspicion_reasons(self) -> list[str]:
         reasons = []

@@ -5,6 +5,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 from django.utils import translation
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -30,15 +31,27 @@ def tidy_text(value: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
-def country_choices() -> list[tuple[str, str]]:
-    """The country list in the reader's language, sorted once per language."""
-    return _country_choices(get_language())
+class CountryChoices(BaseChoiceIterator):
+    """The country list in the reader's language, sorted once per language.
+
+    One instance serves every form: Django takes a choice iterator as it is, where
+    it would copy and re-check a list of 250 countries for each form built.
+    """
+
+    def __iter__(self):
+        return iter(_country_choices(get_language()))
+
+    def __deepcopy__(self, memo):
+        return self  # Nothing in it changes.
 
 
 @functools.cache
-def _country_choices(language: str) -> list[tuple[str, str]]:
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
     with translation.override(language):
-        return [("", str(_("Choose a country"))), *countries]
+        return (("", str(_("Choose a country"))), *countries)
+
+
+COUNTRY_CHOICES = CountryChoices()
 
 
 class PublicForm(SpamTrapMixin, forms.ModelForm):
@@ -50,12 +63,17 @@ class PublicForm(SpamTrapMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "country" in self.fields:
-            self.fields["country"].choices = country_choices()
+            self.fields["country"].choices = COUNTRY_CHOICES
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.layout = Layout(
             *(name for name in self.fields if name not in self.trap_fields)
         )
+
+    def _get_validation_exclusions(self):
+        # The form field checked the country against the same list; the model
+        # field would sort and check it all over again.
+        return {*super()._get_validation_exclusions(), "country"}
 
     def clean(self):
         cleaned_data = super().clean()

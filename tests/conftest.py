@@ -1,5 +1,10 @@
+import os
+import uuid
+
 import pytest
 from django.test import Client
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +27,36 @@ def _empty_cache():
 
     cache.clear()
     localcache.clear()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Redis as the shared cache, as in production; keys of this test's own.
+
+    Skipped when no Redis answers, except in CI (CI=true), where it must.
+    """
+    import redis
+
+    server = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1)
+    try:
+        server.ping()
+    except redis.RedisError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs Redis at {TEST_REDIS_URL}")
+        pytest.skip(f"needs Redis at {TEST_REDIS_URL} (CI has it)")
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    from django.core.cache import caches
+
+    yield caches["default"]
+    for key in server.scan_iter(match=f"{prefix}:*"):  # Only this test's keys.
+        server.delete(key)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from appeals.antispam import Limit, within_limits
 from appeals.counting import fold_signature_counts
 from appeals.models import Appeal, Signature, SiteSettings
 from tests.factories import form_shown, make_appeal, make_signature
@@ -65,6 +66,14 @@ def test_traps_quarantine_silently_with_the_normal_answer(
     assert mailoutbox == []
 
 
+@pytest.fixture(params=["memory", "redis"])
+def shared_cache(request):
+    """Each limit test runs on the development cache and on Redis (production)."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+
+
+@pytest.mark.usefixtures("shared_cache")
 def test_a_burst_from_one_address_is_quarantined_another_client_is_not(
     appeal, settings
 ):
@@ -81,6 +90,7 @@ def test_a_burst_from_one_address_is_quarantined_another_client_is_not(
     assert status_of("human@example.org").status == "pending"
 
 
+@pytest.mark.usefixtures("shared_cache")
 @pytest.mark.parametrize("proxies", [0, 1])
 def test_a_forged_forwarded_for_header_does_not_get_around_the_limit(
     appeal, settings, proxies
@@ -98,6 +108,7 @@ def test_a_forged_forwarded_for_header_does_not_get_around_the_limit(
     assert Signature.objects.filter(status="quarantined").count() == 2
 
 
+@pytest.mark.usefixtures("shared_cache")
 def test_a_flood_from_one_email_domain_is_quarantined(appeal, settings):
     settings.SIGNING_RATE_LIMITS = {
         **settings.SIGNING_RATE_LIMITS,
@@ -209,3 +220,21 @@ def test_reject_by_pattern_needs_a_criterion(appeal):
     )
 
     assert "Give at least one criterion." in response.content.decode()
+
+
+def test_rate_counters_in_redis_move_together_and_expire_with_their_window(
+    redis_cache,
+):
+    burst, day = Limit("burst", 2, 60), Limit("day", 100, 86400)
+    checks = [(burst, ("appeal:1", "abc")), (day, ("appeal:1", "abc"))]
+
+    answers = [within_limits(checks) for _ in range(3)]
+
+    assert answers == [[True, True], [True, True], [False, True]]
+    server = redis_cache._cache.get_client()
+    ttls = sorted(
+        server.ttl(key) for key in server.scan_iter(match=f"{redis_cache.key_prefix}:*")
+    )
+    assert len(ttls) == 2
+    assert 0 < ttls[0] <= 61
+    assert 60 < ttls[1] <= 86401

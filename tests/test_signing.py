@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from appeals.models import Appeal, Signature
 from appeals.tokens import Purpose, make_token
+from appeals.views.signing import SIGNABLE_APPEAL_SECONDS
 from tests.factories import form_shown, make_appeal, make_signature
 
 # Real commits: emails and count folding run after commit, as in production.
@@ -282,6 +283,22 @@ def test_a_closed_appeal_refuses_signatures(client, mailoutbox):
         assert "Signing is closed" in response.content.decode()
     assert Signature.objects.count() == 0
     assert mailoutbox == []
+
+
+def test_closing_an_appeal_reaches_signers_within_the_lookup_memory(
+    client, appeal, monkeypatch
+):
+    assert sign(client, appeal).status_code == 302  # The appeal is now remembered.
+
+    appeal.status = Appeal.Status.CLOSED
+    appeal.save()
+    later = time.monotonic() + SIGNABLE_APPEAL_SECONDS + 0.1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    response = sign(client, appeal, email="late@example.org")
+
+    assert response.status_code == 403
+    assert "Signing is closed" in response.content.decode()
+    assert not Signature.objects.filter(email="late@example.org").exists()
 
 
 def test_a_pending_signature_can_be_confirmed_for_a_day_after_closing(client):

@@ -1,16 +1,17 @@
 """Signing, confirming and withdrawing, by a person or for an organization."""
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appeals import services
+from appeals import localcache, services
 from appeals.antispam import client_ip
 from appeals.forms import OrganizationSignatureForm, SignatureForm
-from appeals.models import OrganizationSignature
+from appeals.models import Appeal, OrganizationSignature
 from appeals.sharing import share_links
 from appeals.tokens import (
     InvalidToken,
@@ -24,11 +25,36 @@ from appeals.views.pages import (
     render_appeal,
 )
 
+# How long one app process keeps the appeal that sign forms post to. Staff closing
+# or pausing an appeal reach every signer within this time.
+SIGNABLE_APPEAL_SECONDS = 1
+
+
+def signable_appeal(slug: str) -> Appeal:
+    """The public appeal a sign form posts to, looked up once a second per process.
+
+    In a wave, thousands of signers a second post to the same appeal: looking it up
+    for each of them was a quarter of a signature's work.
+    """
+    appeal = localcache.get_or_set(
+        f"appeals:signable:{slug}",
+        SIGNABLE_APPEAL_SECONDS,
+        lambda: (
+            Appeal.objects.published()
+            .select_related("translation_of")
+            .filter(slug=slug)
+            .first()
+        ),
+    )
+    if appeal is None:
+        raise Http404
+    return appeal
+
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign(request, slug):
-    appeal = published_appeal(slug)
+    appeal = signable_appeal(slug)
     if request.method == "GET":
         return redirect(appeal)
     if refusal := refuse_signing(request, appeal.original):
