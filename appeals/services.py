@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -9,11 +10,10 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.tasks import Task
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from appeals import tasks
+from appeals import outbox, tasks
 from appeals.antispam import Limit, hash_ip, rate_limit_reasons, within_limit
 from appeals.emails import Message
 from appeals.models import (
@@ -41,7 +41,6 @@ def signing_paused(appeal: Appeal) -> bool:
     return appeal.is_signing_paused or SiteSettings.current().is_signing_paused
 
 
-@transaction.atomic
 def sign_appeal(
     *,
     appeal: Appeal,
@@ -56,6 +55,9 @@ def sign_appeal(
     confirmation link, a pending one gets it again, a confirmed one is told it has
     already signed. A suspect submission (spam traps, rate limits) is quarantined
     silently: saved for moderators, not counted, and no email is sent.
+
+    A new signature is one INSERT that commits on its own, the email it is owed
+    included (see appeals.outbox): in a wave, this is the whole database work.
     """
     return _record(
         Signature,
@@ -67,7 +69,6 @@ def sign_appeal(
     )
 
 
-@transaction.atomic
 def cosign_appeal(
     *,
     appeal: Appeal,
@@ -102,54 +103,60 @@ def _record(model, *, appeal, data, language, ip, suspicions):
             email_domain=email_normalized.rpartition("@")[2],
         ),
     ]
-    try:
-        with transaction.atomic():
-            signature = model.objects.create(
-                appeal=appeal,
-                language=language,
-                ip_hash=ip_hash,
-                status=model.Status.QUARANTINED if reasons else model.Status.PENDING,
-                quarantine_reason="; ".join(reasons)[:200],
-                # The confirmation email below is this address's first today.
-                emails_sent_on=None if reasons else timezone.localdate(),
-                emails_sent_count=0 if reasons else 1,
-                **data,
-            )
-        created = True
-    except IntegrityError:
-        # The same address signed before, or is signing right now in another
-        # request: the unique constraint let only one row in. Use that one.
-        signature = model.objects.get(appeal=appeal, email_normalized=email_normalized)
-        created = False
+    signature, created = _insert_or_existing(
+        model,
+        appeal=appeal,
+        language=language,
+        ip_hash=ip_hash,
+        status=model.Status.QUARANTINED if reasons else model.Status.PENDING,
+        quarantine_reason="; ".join(reasons)[:200],
+        # The confirmation email is this address's first today.
+        email_due="" if reasons else Message.CONFIRM,
+        emails_sent_on=None if reasons else timezone.localdate(),
+        emails_sent_count=0 if reasons else 1,
+        **data,
+    )
     if reasons:
         return signature  # Suspect: nobody's mailbox is written to.
+    if created:
+        _send_due_emails_soon()  # Its INSERT said it owes the confirmation link.
+        return signature
     message = {
         model.Status.PENDING: Message.CONFIRM,
         model.Status.CONFIRMED: Message.ALREADY_SIGNED,
     }.get(signature.status)
-    # A new row already counts its first email; an existing one must claim it.
-    if message and (created or _claim_email_slot(signature)):
-        _enqueue_after_commit(
-            tasks.send_signature_email,
-            signature._meta.label_lower,
-            signature.pk,
-            message.value,
-        )
+    if message and _owe_email(signature, message):
+        _send_due_emails_soon()
     return signature
+
+
+def _insert_or_existing(model, **fields):
+    """Insert a row; if the address signed already, return that row. (row, created)
+
+    Outside a transaction (a sign request) the INSERT commits on its own. Inside
+    one (admin actions, tests), a savepoint keeps a duplicate from breaking it.
+    """
+    in_transaction = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic() if in_transaction else nullcontext():
+            return model.objects.create(**fields), True
+    except IntegrityError:
+        # The same address signed before, or is signing right now in another
+        # request: the unique constraint let only one row in. Use that one.
+        email_normalized = normalize_email(fields["email"])
+        existing = model.objects.get(
+            appeal=fields["appeal"], email_normalized=email_normalized
+        )
+        return existing, False
 
 
 def resend_confirmation(*, signature: Signature | OrganizationSignature) -> bool:
     """Send the confirmation link again to a pending signature, within the limit."""
     if signature.status != signature.Status.PENDING:
         return False
-    if not _claim_email_slot(signature):
+    if not _owe_email(signature, Message.CONFIRM):
         return False
-    _enqueue_after_commit(
-        tasks.send_signature_email,
-        signature._meta.label_lower,
-        signature.pk,
-        Message.CONFIRM.value,
-    )
+    _send_due_emails_soon()
     return True
 
 
@@ -208,8 +215,8 @@ def _schedule_count_refresh() -> None:
         task.using(run_after=run_after).enqueue()
 
 
-def _claim_email_slot(signature: Signature | OrganizationSignature) -> bool:
-    """Count one more email to this address today; False once the limit is reached."""
+def _owe_email(signature: Signature | OrganizationSignature, message: Message) -> bool:
+    """Mark an email due to this address; False once today's limit is reached."""
     today = timezone.localdate()
     claimed = (
         type(signature)
@@ -224,24 +231,26 @@ def _claim_email_slot(signature: Signature | OrganizationSignature) -> bool:
                 default=Value(1),
             ),
             emails_sent_on=today,
+            email_due=message,
         )
     )
     return bool(claimed)
 
 
-def _enqueue_after_commit(task: Task, *args) -> None:
-    """Queue a task that the worker runs once this transaction has committed.
+def _send_due_emails_soon() -> None:
+    """Have the worker send the emails rows owe, once the current write commits."""
+    transaction.on_commit(_schedule_due_emails, robust=True)
 
-    The database queue takes the task in the same transaction: it commits, or rolls
-    back, with the signature (an outbox: nothing is lost between the two, and it
-    costs no second commit). Backends that run tasks at once get it after the
-    commit, robustly: a failure is logged, never shown to a signer whose signature
-    is saved.
-    """
-    if type(task.get_backend()).__module__.startswith("django_tasks_db"):
-        task.enqueue(*args)
-    else:
-        transaction.on_commit(partial(task.enqueue, *args), robust=True)
+
+def _schedule_due_emails() -> None:
+    # Once for any number of signatures: see the protocol in appeals.outbox.
+    if not cache.add(outbox.SCHEDULED_MARKER, True, outbox.SCHEDULED_MARKER_SECONDS):
+        return
+    try:
+        tasks.send_due_signature_emails.enqueue()
+    except Exception:
+        cache.delete(outbox.SCHEDULED_MARKER)  # The next signature tries again.
+        raise
 
 
 # --- Signers' own data ------------------------------------------------------

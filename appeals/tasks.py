@@ -1,19 +1,14 @@
 """Background work, run by the task worker (see README, "How signing works")."""
 
-from django.apps import apps
 from django.tasks import task
 
-from appeals import counting, emails
+from appeals import counting, emails, outbox
 
 
 @task
-def send_signature_email(model_label: str, signature_id: int, message: str) -> None:
-    """Email the signer; model_label is "appeals.signature" or the co-signature's."""
-    model = apps.get_model(model_label)
-    signature = model.objects.select_related("appeal").filter(pk=signature_id).first()
-    if signature is None or not signature.email:
-        return  # Withdrawn or deleted since: nobody to write to.
-    emails.send_signature_email(signature, emails.Message(message))
+def send_due_signature_emails() -> int:
+    """Send the emails signature rows owe (confirmation links, "already signed")."""
+    return outbox.send_due_emails()
 
 
 # A queue of its own: the count must not wait behind a backlog of emails.

@@ -43,6 +43,7 @@ SHORT_DURATION = int(os.environ.get("BENCH_SHORT_SECONDS", 10))
 SIGNATURES = int(os.environ.get("BENCH_SIGNATURES", 1_000_000))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
+RESULTS_DIR = BASE_DIR / "bench/results"
 
 TARGETS = {
     "page_ratio": 0.6,
@@ -226,6 +227,72 @@ def latency_ms(output: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
+SIGN_PROFILE: dict = {}
+# Frames worth naming in the profile summary: ours and Django's request machinery.
+PROFILE_FRAMES = re.compile(
+    r"^(sign|_record|signable_appeal|rate_limit_reasons|hash_ip|BaseForm\.is_valid|"
+    r"\w+Form\.__init__|QuerySet\.create|Task\.enqueue|CsrfViewMiddleware\."
+    r"process_view|Atomic\.__exit__|_claim_email_slot|redirect) "
+)
+
+
+def profiled(site: Site, measure):
+    """Run a measurement while py-spy samples every worker (on-CPU time only).
+
+    Keeps a summary (share of samples per frame of interest) and the collapsed
+    stacks in bench/results/ for a flame graph.
+    """
+    py_spy = shutil.which("py-spy") or str(BASE_DIR / ".venv/bin/py-spy")
+    stacks_dir = Path(tempfile.mkdtemp(prefix="appealsite-profile-"))
+    spies = [
+        subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(DURATION),
+                "--rate",
+                "100",
+                "--gil",
+                "--format",
+                "raw",
+                "--output",
+                str(stacks_dir / f"{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in site.worker_pids()
+    ]
+    result = measure()
+    for spy in spies:
+        spy.wait(timeout=60)
+    stacks = "".join(path.read_text() for path in stacks_dir.glob("*.txt"))
+    shutil.rmtree(stacks_dir)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "sign-profile.txt").write_text(stacks)
+    SIGN_PROFILE["summary"] = profile_summary(stacks)
+    return result
+
+
+def profile_summary(stacks: str) -> list[tuple[str, float]]:
+    """Share of on-CPU samples spent in (below) each frame of interest."""
+    total, inclusive = 0, {}
+    for line in stacks.splitlines():
+        frames, _, count = line.rpartition(" ")
+        total += int(count)
+        seen = set()
+        for frame in frames.split(";"):
+            name = re.sub(r"\(.*/", "(", frame)  # Frame name and file, no path.
+            if PROFILE_FRAMES.match(name) and name not in seen:
+                seen.add(name)
+                inclusive[name] = inclusive.get(name, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])
+    return [(name, round(100 * count / total, 1)) for name, count in ranked if total]
+
+
 def sign_env(site: Site) -> dict:
     """What a browser holds after opening the appeal page: cookie, token, form time."""
     request = urllib.request.Request(
@@ -344,24 +411,37 @@ def main() -> int:
         weight = page_weight(site)
         page_size = weight["html_bytes"]
         log(f"{SIGNATURES:,} signatures: reference points and scenarios")
+        form = sign_env(site)
         scenarios = {
             "R1": wrk(f"{site.base}/bench/r1/{page_size}/", DURATION),
             "R2": wrk(f"{site.base}/bench/r2/", DURATION, "post.lua"),
             "page": wrk(f"{site.base}/appeals/{SLUG}/", DURATION),
             "count_json": wrk(f"{site.base}/appeals/{SLUG}/count.json", DURATION),
-            "sign": wrk(site.base, DURATION, "sign.lua", sign_env(site)),
+            "sign": profiled(site, lambda: wrk(site.base, DURATION, "sign.lua", form)),
             "last_page": wrk(
                 f"{site.base}/appeals/{SLUG}/signatures/?oldest=1", DURATION
             ),
+        }
+        # Where a signature's cost goes: the same POSTs to views that stop early.
+        floors = {
+            name: wrk(
+                site.base,
+                SHORT_DURATION,
+                "sign.lua",
+                {**form, "BENCH_PATH": f"/bench/{name.lower()}/{SLUG}/sign/"},
+            )
+            for name in ("F1", "F2")
         }
         memory = site.worker_memory_mb()
         database = check_database(
             site, small["sign"].get("ok", 0) + scenarios["sign"].get("ok", 0)
         )
+        scenarios["sign"]["profile"] = SIGN_PROFILE.pop("summary", [])
         size = site.sql("SELECT pg_size_pretty(pg_database_size(current_database()))")
         results.update(
             small=small,
             scenarios=scenarios,
+            floors=floors,
             page_weight=weight,
             worker_memory=memory,
             database=database,
@@ -372,11 +452,7 @@ def main() -> int:
         site.drop()
     results["verdicts"] = verdicts(results)
     report(results)
-    out = (
-        BASE_DIR
-        / "bench/results"
-        / f"{results['started_at'][:19].replace(':', '')}.json"
-    )
+    out = RESULTS_DIR / f"{results['started_at'][:19].replace(':', '')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     log(f"saved {out.relative_to(BASE_DIR)}")
@@ -435,6 +511,21 @@ def report(results: dict) -> None:
             f"{name:<12} {row['requests_per_second']:>9.0f} {row['p50_ms']:>8.1f} "
             f"{row['p99_ms']:>8.1f} {errors:>7} {ratio:>12}"
         )
+    lines += [
+        "",
+        "where a signature's cost goes (same POSTs, views that stop early):",
+    ]
+    for name, label in (
+        ("F1", "form checked, then redirect"),
+        ("F2", "F1 + fingerprint + rate limits"),
+    ):
+        row = results["floors"][name]
+        lines.append(
+            f"{name:<4} {row['requests_per_second']:>9.0f} req/s "
+            f"{row['requests_per_second'] / r2:>5.2f} x R2  {label}"
+        )
+    lines += ["", "sign POST, share of on-CPU samples (py-spy, all workers):"]
+    lines += [f"  {share:>5.1f}%  {name}" for name, share in s["sign"]["profile"]]
     small = results["small"]
     lines += [
         "",

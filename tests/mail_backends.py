@@ -1,3 +1,6 @@
+import smtplib
+
+from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
 
@@ -6,3 +9,14 @@ class UnreachableServerBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("mail server unreachable")
+
+
+class RefusingServerBackend(BaseEmailBackend):
+    """A mail server that refuses addresses at refused.example and takes the rest."""
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            if any(to.endswith("@refused.example") for to in message.to):
+                raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"No")})
+            mail.outbox.append(message)
+        return len(email_messages)

@@ -31,28 +31,100 @@ def run_worker():
     )
 
 
-def test_the_signer_gets_the_email_once_the_worker_runs(
-    client, database_queue, mailoutbox
-):
-    appeal = make_appeal()
-    response = client.post(
+def sign(client, appeal, email):
+    return client.post(
         reverse("appeals:sign", kwargs={"slug": appeal.slug}),
         {
             "full_name": "Ann",
-            "email": "ann@example.org",
+            "email": email,
             "country": "UA",
             "visibility": "public",
             **form_shown(),
         },
     )
 
-    assert response.status_code == 302
+
+def queued_email_runs():
+    return DBTaskResult.objects.filter(
+        task_path="appeals.tasks.send_due_signature_emails", status="READY"
+    ).count()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def shared_cache(request):
+    """The scheduling marker lives in the shared cache: try both kinds."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_signers_get_their_emails_from_one_queued_run_however_many_sign(
+    client, database_queue, mailoutbox
+):
+    appeal = make_appeal()
+
+    for email in ["ann@example.org", "bob@example.org", "cy@example.org"]:
+        assert sign(client, appeal, email).status_code == 302
+
     assert mailoutbox == []
-    assert DBTaskResult.objects.count() == 1
+    assert queued_email_runs() == 1
+    assert Signature.objects.filter(email_due="confirm").count() == 3
+
+    run_worker()
+
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "ann@example.org",
+        "bob@example.org",
+        "cy@example.org",
+    ]
+    assert not Signature.objects.exclude(email_due="").exists()
+    # The run cleared its marker: the next signer queues a run of their own.
+    sign(client, appeal, "dee@example.org")
+    assert queued_email_runs() == 1
+    run_worker()
+    assert mailoutbox[-1].to == ["dee@example.org"]
+
+
+def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
+    client, database_queue, mailoutbox, settings
+):
+    appeal = make_appeal()
+    settings.MAILERS = {
+        "default": {"BACKEND": "tests.mail_backends.UnreachableServerBackend"}
+    }
+    sign(client, appeal, "ann@example.org")
+
+    run_worker()
+
+    assert Signature.objects.get().email_due == "confirm"
+    [retry] = DBTaskResult.objects.filter(status="READY")
+    assert retry.run_after > timezone.now() + timedelta(seconds=50)
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    }
+    DBTaskResult.objects.update(run_after=timezone.now())
+    run_worker()
+
+    assert [message.to for message in mailoutbox] == [["ann@example.org"]]
+    assert Signature.objects.get().email_due == ""
+
+
+def test_an_address_the_server_refuses_does_not_hold_up_the_others(
+    client, database_queue, mailoutbox, settings
+):
+    appeal = make_appeal()
+    settings.MAILERS = {
+        "default": {"BACKEND": "tests.mail_backends.RefusingServerBackend"}
+    }
+    sign(client, appeal, "nobody@refused.example")
+    sign(client, appeal, "ann@example.org")
 
     run_worker()
 
     assert [message.to for message in mailoutbox] == [["ann@example.org"]]
+    assert not Signature.objects.exclude(email_due="").exists()
+    assert not DBTaskResult.objects.filter(status="READY").exists()
 
 
 def test_count_changes_are_folded_by_one_delayed_task(database_queue):

@@ -86,6 +86,9 @@ class ConfirmedByEmail(models.Model):
     # At most a few emails per address, appeal and day; see services.
     emails_sent_on = models.DateField(null=True, blank=True, editable=False)
     emails_sent_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The email this row still owes its address ("confirm", "already_signed"), or
+    # "": the row is its own outbox, emptied by a task (see appeals.outbox).
+    email_due = models.CharField(max_length=20, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -187,6 +190,9 @@ class Signature(ConfirmedByEmail):
                 condition=Q(status="confirmed", visibility="public"),
                 name="signature_public_list",
             ),
+            models.Index(
+                fields=["id"], condition=~Q(email_due=""), name="signature_email_due"
+            ),
         ]
 
     def __str__(self):
@@ -242,6 +248,11 @@ class OrganizationSignature(ConfirmedByEmail):
                 fields=["appeal", "email_normalized"],
                 condition=~Q(email_normalized=""),
                 name="unique_organization_signature_per_email_per_appeal",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=~Q(email_due=""), name="cosignature_email_due"
             ),
         ]
 

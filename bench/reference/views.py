@@ -1,8 +1,12 @@
 import uuid
 
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 
+from appeals.antispam import client_ip, hash_ip, rate_limit_reasons
+from appeals.forms import SignatureForm
+from appeals.views.signing import signable_appeal
 from bench.reference.models import Row
 
 _PREBUILT = {}
@@ -19,3 +23,32 @@ def insert(request):
     """R2: one ORM insert into a table with a unique constraint."""
     Row.objects.create(key=uuid.uuid4().hex)
     return HttpResponse(status=201)
+
+
+def sign_form_floor(request, slug):
+    """F1: the sign request without its write: the form checked, then the redirect.
+
+    With F2, it shows how much of a signature's cost comes before any database
+    work: the ceiling a sign POST could reach however its write were done.
+    """
+    appeal = signable_appeal(slug)
+    form = SignatureForm(request.POST)
+    if not form.is_valid() or form.suspicion_reasons():
+        return HttpResponse(status=400)
+    return redirect("appeals:check_email", slug=appeal.slug)
+
+
+def sign_limits_floor(request, slug):
+    """F2: F1 plus the client fingerprint and the three rate-limit counters."""
+    appeal = signable_appeal(slug)
+    form = SignatureForm(request.POST)
+    if not form.is_valid() or form.suspicion_reasons():
+        return HttpResponse(status=400)
+    reasons = rate_limit_reasons(
+        scope=f"floor:{appeal.pk}",
+        ip_hash=hash_ip(client_ip(request)),
+        email_domain=form.cleaned_data["email"].rpartition("@")[2],
+    )
+    if reasons:
+        return HttpResponse(status=429)
+    return redirect("appeals:check_email", slug=appeal.slug)
