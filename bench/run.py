@@ -12,6 +12,12 @@ to a reference point measured in the same run:
 After the run it checks the database: every successful sign POST left exactly one
 row, no address signed twice, and the shown count equals the confirmed rows once the
 counter has folded.
+
+To show where a signature's cost goes, the same sign POSTs also go to two views that
+stop early (F1: the form checked, then the redirect; F2: F1 plus the fingerprint and
+the rate-limit counters), and py-spy samples every worker during the sign scenario:
+a summary is printed, the collapsed stacks are kept in bench/results/sign-profile.txt
+(for a flame graph).
 """
 
 import gzip
@@ -230,9 +236,10 @@ def latency_ms(output: str, percentile: str) -> float:
 SIGN_PROFILE: dict = {}
 # Frames worth naming in the profile summary: ours and Django's request machinery.
 PROFILE_FRAMES = re.compile(
-    r"^(sign|_record|signable_appeal|rate_limit_reasons|hash_ip|BaseForm\.is_valid|"
-    r"\w+Form\.__init__|QuerySet\.create|Task\.enqueue|CsrfViewMiddleware\."
-    r"process_view|Atomic\.__exit__|_claim_email_slot|redirect) "
+    r"^(sign|signable_appeal|_record|_insert_or_existing|_owe_email|"
+    r"_schedule_due_emails|rate_limit_reasons|hash_ip|BaseForm\.is_valid|"
+    r"SignatureForm\.__init__|QuerySet\.create|CsrfViewMiddleware\.process_view|"
+    r"redirect|WSGIHandler\.__call__) "
 )
 
 
@@ -285,7 +292,8 @@ def profile_summary(stacks: str) -> list[tuple[str, float]]:
         total += int(count)
         seen = set()
         for frame in frames.split(";"):
-            name = re.sub(r"\(.*/", "(", frame)  # Frame name and file, no path.
+            # "function (path/file.py:line)" -> "function (file.py)"
+            name = re.sub(r"\(.*?([^/]+\.py):\d+\)", r"(\1)", frame)
             if PROFILE_FRAMES.match(name) and name not in seen:
                 seen.add(name)
                 inclusive[name] = inclusive.get(name, 0) + int(count)
