@@ -63,6 +63,8 @@ def _send_batch(model) -> tuple[int, bool]:
         model.objects.filter(pk__in=[row.pk for row in rows]).update(email_due="")
     sent = 0
     for position, signature in enumerate(rows):
+        if not signature.email:
+            continue  # Erased since (withdrawn): nobody to write to.
         try:
             emails.send_signature_email(signature, emails.Message(signature.email_due))
         except smtplib.SMTPRecipientsRefused:

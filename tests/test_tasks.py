@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from appeals.models import Signature
-from appeals.services import confirm_signature
+from appeals.services import confirm_signature, withdraw_signature
 from tests.factories import form_shown, make_appeal
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,3 +144,18 @@ def test_count_changes_are_folded_by_one_delayed_task(database_queue):
 
     appeal.refresh_from_db()
     assert appeal.signature_count == 3
+
+
+def test_a_signature_withdrawn_before_its_email_went_out_gets_none(
+    client, database_queue, mailoutbox
+):
+    appeal = make_appeal()
+    sign(client, appeal, "ann@example.org")
+    signature = Signature.objects.get()
+
+    withdraw_signature(signature=signature)
+    run_worker()
+
+    assert mailoutbox == []
+    signature.refresh_from_db()
+    assert (signature.email, signature.email_due) == ("", "")

@@ -162,6 +162,7 @@ class Signature(ConfirmedByEmail):
         "affiliation": "",
         "comment": "",
         "has_newsletter_consent": False,
+        "email_due": "",
     }
 
     class Meta:
@@ -237,7 +238,7 @@ class OrganizationSignature(ConfirmedByEmail):
 
     # What withdrawal erases: the contact person's data. The organization's own
     # name stays for the record, but is never shown once withdrawn.
-    ERASED_VALUES = {"contact_name": "", "email": "", "statement": ""}
+    ERASED_VALUES = {"contact_name": "", "email": "", "statement": "", "email_due": ""}
 
     class Meta:
         ordering = ["-created_at", "-pk"]
