@@ -32,6 +32,7 @@ SCHEDULED_MARKER = "appeals:due-emails-scheduled"
 SCHEDULED_MARKER_SECONDS = 120
 # When the mail server fails, the rest waits this long for the next try.
 RETRY_AFTER = timedelta(minutes=1)
+RETRY_MARKER = "appeals:due-emails-retry"
 BATCH_SIZE = 100
 
 
@@ -87,8 +88,11 @@ def _give_back(model, rows) -> None:
 
 
 def _retry_later() -> None:
+    """Queue one more run after a pause; one at a time, however many runs failed."""
     from appeals import tasks  # Tasks run this module: import it only when needed.
 
     task = tasks.send_due_signature_emails
-    if task.get_backend().supports_defer:
+    if not task.get_backend().supports_defer:
+        return  # Development: the next signature tries again.
+    if cache.add(RETRY_MARKER, True, RETRY_AFTER.total_seconds()):
         task.using(run_after=timezone.now() + RETRY_AFTER).enqueue()

@@ -131,7 +131,7 @@ def _record(model, *, appeal, data, language, ip, suspicions):
 
 
 def _insert_or_existing(model, **fields):
-    """Insert a row; if the address signed already, return that row. (row, created)
+    """Insert a row and return (it, True), or (the address's row, False) if it signed.
 
     Outside a transaction (a sign request) the INSERT commits on its own. Inside
     one (admin actions, tests), a savepoint keeps a duplicate from breaking it.
