@@ -7,10 +7,11 @@ document matches the CSV file the addressee receives.
 
 import csv
 import hashlib
+import html
 from collections.abc import Iterable, Iterator
 
 from django.utils import translation
-from django.utils.timezone import localdate
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
@@ -75,47 +76,61 @@ def delivery_rows(appeal: Appeal) -> Iterator[list]:
     Written in the appeal's language, whoever exports it, so the file (and its
     digest) is the same for everyone.
     """
+    for _kind, row in _delivery_rows(appeal):
+        yield row
+
+
+def _delivery_rows(appeal: Appeal) -> Iterator[tuple[str, list]]:
+    """(kind, row) pairs, kind one of "header", "person", "organization", "others"."""
     with translation.override(appeal.language):
-        yield from _delivery_rows(appeal)
-
-
-def _delivery_rows(appeal: Appeal) -> Iterator[list]:
-    yield [
-        _("kind"),
-        _("name"),
-        _("city"),
-        _("country"),
-        _("affiliation or website"),
-        _("signed on"),
-    ]
-    person, organization = _("person"), _("organization")
-    people = public_signatures(appeal).iterator(chunk_size=ITERATOR_CHUNK)
-    for name, city, country, affiliation, signed_at in people:
-        yield [
-            person,
-            name,
-            city,
-            countries.name(country),
-            affiliation,
-            localdate(signed_at),
-        ]
-    for name, website, country, signed_at in cosignatures(appeal):
-        yield [
-            organization,
-            name,
-            "",
-            countries.name(country),
-            website,
-            localdate(signed_at),
-        ]
-    hidden = hidden_signature_count(appeal)
-    if hidden:
-        not_named = ngettext(
-            "%(count)d more person who asked not to be named",
-            "%(count)d more people who asked not to be named",
-            hidden,
-        ) % {"count": hidden}
-        yield [_("not named"), not_named, "", "", "", ""]
+        # Looked up once: for a million rows, asking each time took most of the time.
+        country_names = dict(countries)
+        zone = get_current_timezone()
+        yield (
+            "header",
+            [
+                _("kind"),
+                _("name"),
+                _("city"),
+                _("country"),
+                _("affiliation or website"),
+                _("signed on"),
+            ],
+        )
+        person, organization = _("person"), _("organization")
+        people = public_signatures(appeal).iterator(chunk_size=ITERATOR_CHUNK)
+        for name, city, country, affiliation, signed_at in people:
+            yield (
+                "person",
+                [
+                    person,
+                    name,
+                    city,
+                    country_names.get(country, ""),
+                    affiliation,
+                    signed_at.astimezone(zone).date(),
+                ],
+            )
+        for name, website, country, signed_at in cosignatures(appeal):
+            yield (
+                "organization",
+                [
+                    organization,
+                    name,
+                    "",
+                    country_names.get(country, ""),
+                    website,
+                    signed_at.astimezone(zone).date(),
+                ],
+            )
+        hidden = hidden_signature_count(appeal)
+        if hidden:
+            not_named = ngettext(
+                "%(count)d more person who asked not to be named",
+                "%(count)d more people who asked not to be named",
+                hidden,
+            ) % {"count": hidden}
+            yield "others", [_("not named"), not_named, "", "", "", ""]
 
 
 def email_rows(appeal: Appeal) -> Iterator[list]:
@@ -130,6 +145,7 @@ def email_rows(appeal: Appeal) -> Iterator[list]:
         _("newsletter consent"),
         _("signed on"),
     ]
+    zone = get_current_timezone()
     rows = (
         appeal.signatures.confirmed()
         .order_by("pk")
@@ -145,6 +161,7 @@ def email_rows(appeal: Appeal) -> Iterator[list]:
         )
         .iterator(chunk_size=ITERATOR_CHUNK)
     )
+    yes, no = _("yes"), _("no")
     for name, email, city, country, affiliation, visibility, newsletter, at in rows:
         yield [
             name,
@@ -152,9 +169,9 @@ def email_rows(appeal: Appeal) -> Iterator[list]:
             city,
             country,
             affiliation,
-            _("yes") if visibility == Signature.Visibility.PUBLIC else _("no"),
-            _("yes") if newsletter else _("no"),
-            localdate(at),
+            yes if visibility == Signature.Visibility.PUBLIC else no,
+            yes if newsletter else no,
+            at.astimezone(zone).date(),
         ]
 
 
@@ -164,3 +181,35 @@ def delivery_digest(appeal: Appeal) -> str:
     for chunk in csv_bytes(delivery_rows(appeal)):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+# Where the printable document's rendered template takes the names and the digest.
+NAMES_PLACEHOLDER = "<!-- the names -->"
+DIGEST_PLACEHOLDER = "__delivery_csv_digest__"
+NAMES_PER_CHUNK = 2000
+
+
+def delivery_document(appeal: Appeal, rendered: str) -> Iterator[str]:
+    """Stream the printable document: the names are read once, with the digest.
+
+    `rendered` is the document's template with both placeholders. The names go out
+    as they are read, each escaped, and the digest of the CSV (computed from the
+    same rows) ends the document: a million signatures take one pass and little
+    memory.
+    """
+    head, tail = rendered.split(NAMES_PLACEHOLDER)
+    yield head
+    writer, digest, names = csv.writer(_Line()), hashlib.sha256(BOM), []
+    for kind, row in _delivery_rows(appeal):
+        digest.update(writer.writerow([neutralize(cell) for cell in row]).encode())
+        if kind == "person":
+            _person, name, city, *_rest = row
+            # The standard library's escape: what Django's does, without its
+            # lazy-text wrapper, which a million calls notice.
+            place = f", {html.escape(city)}" if city else ""
+            names.append(f"<li>{html.escape(name)}{place}</li>")
+            if len(names) == NAMES_PER_CHUNK:
+                yield "".join(names)
+                names.clear()
+    yield "".join(names)
+    yield tail.replace(DIGEST_PLACEHOLDER, digest.hexdigest())

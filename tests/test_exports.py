@@ -3,11 +3,13 @@
 import csv
 import hashlib
 import io
+import re
 
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
+from appeals import exports
 from appeals.exports import neutralize
 from appeals.models import ExportLog, OrganizationSignature
 from tests.factories import make_appeal, make_signature
@@ -20,6 +22,11 @@ def download(client, appeal, name):
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
     return b"".join(response.streaming_content), response
+
+
+def document(client, appeal) -> str:
+    html, _response = download(client, appeal, "delivery_document")
+    return html.decode()
 
 
 def rows_of(content: bytes):
@@ -145,9 +152,7 @@ def test_every_export_is_logged(staff_client, appeal):
 def test_delivery_document_digest_matches_the_csv(staff_client, appeal):
     content, _response = download(staff_client, appeal, "delivery_csv")
 
-    page = staff_client.get(
-        reverse("admin:appeals_appeal_delivery_document", args=[appeal.pk])
-    ).content.decode()
+    page = document(staff_client, appeal)
 
     assert hashlib.sha256(content).hexdigest() in page
     assert "Olena Marchuk" in page
@@ -165,3 +170,24 @@ def test_the_csv_is_the_same_whoever_exports_it_in_whatever_language(
     second, _response = download(staff_client, appeal, "delivery_csv")
 
     assert first == second
+
+
+def test_delivery_document_streams_every_name_escaped_in_the_csv_order(
+    staff_client, appeal, monkeypatch
+):
+    monkeypatch.setattr(exports, "NAMES_PER_CHUNK", 2)  # Several chunks.
+    for number in range(5):
+        make_signature(appeal, full_name=f"Signer {number}", city="")
+    make_signature(appeal, full_name="<b>Bold</b> & Co", city="<i>Lviv</i>")
+    csv_content, _response = download(staff_client, appeal, "delivery_csv")
+
+    page = document(staff_client, appeal)
+
+    names = re.findall(r"<li>(.*?)</li>", page.split('<ol class="names">')[1])
+    assert names == [
+        "Olena Marchuk, Kharkiv",
+        *(f"Signer {number}" for number in range(5)),
+        "&lt;b&gt;Bold&lt;/b&gt; &amp; Co, &lt;i&gt;Lviv&lt;/i&gt;",
+    ]
+    assert hashlib.sha256(csv_content).hexdigest() in page
+    assert page.rstrip().endswith("</html>")

@@ -4,9 +4,11 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -317,30 +319,31 @@ class AppealAdmin(admin.ModelAdmin):
         if not request.user.has_perm("appeals.export_signatures"):
             raise PermissionDenied
         appeal = get_object_or_404(Appeal.objects.with_authors(), pk=pk)
-        names = (
-            appeal.signatures.confirmed()
-            .public()
-            .order_by("pk")
-            .values_list("full_name", "city", "country")
-        )
         ExportLog.objects.create(
             user=request.user,
             appeal=appeal,
             kind=ExportLog.Kind.DELIVERY_DOCUMENT,
             row_count=appeal.signatures.confirmed().count(),
         )
-        context = {
-            "appeal": appeal,
-            "names": names.iterator(chunk_size=exports.ITERATOR_CHUNK),
-            "cosignatures": appeal.organization_signatures.public().order_by("pk"),
-            "signature_count": appeal.current_signature_count(),
-            "hidden_count": exports.hidden_signature_count(appeal),
-            "digest": exports.delivery_digest(appeal),
-            "csv_url": reverse("admin:appeals_appeal_delivery_csv", args=[appeal.pk]),
-            "generated_at": timezone.now(),
-        }
-        return TemplateResponse(
-            request, "admin/appeals/appeal/delivery_document.html", context
+        rendered = render_to_string(
+            "admin/appeals/appeal/delivery_document.html",
+            {
+                "appeal": appeal,
+                "names": mark_safe(exports.NAMES_PLACEHOLDER),
+                "cosignatures": appeal.organization_signatures.public().order_by("pk"),
+                "signature_count": appeal.current_signature_count(),
+                "hidden_count": exports.hidden_signature_count(appeal),
+                "digest": exports.DIGEST_PLACEHOLDER,
+                "csv_url": reverse(
+                    "admin:appeals_appeal_delivery_csv", args=[appeal.pk]
+                ),
+                "generated_at": timezone.now(),
+            },
+            request=request,
+        )
+        return StreamingHttpResponse(
+            exports.delivery_document(appeal, rendered),
+            content_type="text/html; charset=utf-8",
         )
 
 
