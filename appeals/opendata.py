@@ -6,6 +6,7 @@ Only what the appeal page already shows: never anything about a signer.
 import hashlib
 import json
 from datetime import datetime
+from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
@@ -103,20 +104,39 @@ def count_data(slug: str) -> dict | None:
     }
 
 
+class PreparedJSON(NamedTuple):
+    """A JSON answer's body and validators, built once and served many times."""
+
+    body: bytes
+    etag: str
+    last_modified: int | None  # Whole seconds: HTTP dates have no more.
+
+
+def prepare_json(data: dict, *, last_modified: datetime | None) -> PreparedJSON:
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    return PreparedJSON(
+        body=body,
+        etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        last_modified=int(last_modified.timestamp()) if last_modified else None,
+    )
+
+
 def json_response(
     request, data: dict, *, last_modified: datetime | None
 ) -> HttpResponse:
     """A cacheable, CORS-open JSON answer; 304 when the client already has it."""
-    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    # HTTP dates have whole seconds; compare in whole seconds too.
-    timestamp = int(last_modified.timestamp()) if last_modified else None
+    return prepared_json_response(
+        request, prepare_json(data, last_modified=last_modified)
+    )
+
+
+def prepared_json_response(request, prepared: PreparedJSON) -> HttpResponse:
     response = get_conditional_response(
-        request, etag=etag, last_modified=timestamp
-    ) or HttpResponse(body, content_type="application/json")
-    response["ETag"] = etag
-    if timestamp is not None:
-        response["Last-Modified"] = http_date(timestamp)
+        request, etag=prepared.etag, last_modified=prepared.last_modified
+    ) or HttpResponse(prepared.body, content_type="application/json")
+    response["ETag"] = prepared.etag
+    if prepared.last_modified is not None:
+        response["Last-Modified"] = http_date(prepared.last_modified)
     response["Access-Control-Allow-Origin"] = "*"
     patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE_SECONDS)
     return response

@@ -93,15 +93,23 @@ def json_error(message: str) -> JsonResponse:
 @require_GET
 def count_json(request, slug):
     """Just the count, for polling."""
-    data = localcache.get_or_set(
-        f"appeals:count-json:{slug}", 1, lambda: opendata.count_data(slug)
+    prepared = localcache.get_or_set(
+        f"appeals:count-json:{slug}", 1, lambda: _prepared_count(slug)
     )
-    if data is None:  # Not a current address: a former one redirects, else 404.
+    if prepared is None:  # Not a current address: a former one redirects, else 404.
         _appeal, redirect = public_appeal_or_redirect(
             request, slug, "appeals:count_json"
         )
         return redirect
-    return opendata.json_response(request, data, last_modified=data["updated_at"])
+    return opendata.prepared_json_response(request, prepared)
+
+
+def _prepared_count(slug: str) -> opendata.PreparedJSON | None:
+    """The count's JSON, built once a second per worker however many poll it."""
+    data = opendata.count_data(slug)
+    if data is None:
+        return None
+    return opendata.prepare_json(data, last_modified=data["updated_at"])
 
 
 @xframe_options_exempt
