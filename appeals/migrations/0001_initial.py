@@ -8,176 +8,638 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Appeal',
+            name="Appeal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('slug', models.SlugField(help_text='The last part of the public address: /appeals/<slug>/.', max_length=100, unique=True, verbose_name='slug')),
-                ('addressee', models.CharField(help_text='Whom the letter is written to, e.g. “the Government of …”.', max_length=300, verbose_name='addressee')),
-                ('summary', models.TextField(help_text='A short lede in plain text, shown in listings and when the page is shared.', max_length=500, verbose_name='summary')),
-                ('body', models.TextField(help_text='The letter itself, in Markdown. HTML beyond simple formatting and links is removed.', verbose_name='body')),
-                ('language', models.CharField(choices=[('en', 'English'), ('uk', 'Ukrainian'), ('ru', 'Russian'), ('kk', 'Kazakh')], default='en', max_length=10, verbose_name='language')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('closed', 'Closed'), ('archived', 'Archived')], default='draft', max_length=20, verbose_name='status')),
-                ('published_at', models.DateTimeField(blank=True, help_text='A time in the future schedules publication.', null=True, verbose_name='published at')),
-                ('closes_at', models.DateTimeField(blank=True, help_text='Optional deadline after which signing stops.', null=True, verbose_name='closes at')),
-                ('closed_at', models.DateTimeField(blank=True, editable=False, help_text='When staff closed the appeal.', null=True, verbose_name='closed at')),
-                ('signature_goal', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='signature goal')),
-                ('share_image', models.ImageField(blank=True, help_text='Shown when the page is shared on social networks; 1200×630 works best.', upload_to='appeals/share/', verbose_name='share image')),
-                ('signature_count', models.PositiveIntegerField(default=0, editable=False, help_text='Kept up to date from the signatures themselves.', verbose_name='confirmed signatures')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="The last part of the public address: /appeals/<slug>/.",
+                        max_length=100,
+                        unique=True,
+                        verbose_name="slug",
+                    ),
+                ),
+                (
+                    "addressee",
+                    models.CharField(
+                        help_text="Whom the letter is written to, e.g. “the Government of …”.",
+                        max_length=300,
+                        verbose_name="addressee",
+                    ),
+                ),
+                (
+                    "summary",
+                    models.TextField(
+                        help_text="A short lede in plain text, shown in listings and when the page is shared.",
+                        max_length=500,
+                        verbose_name="summary",
+                    ),
+                ),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="The letter itself, in Markdown. HTML beyond simple formatting and links is removed.",
+                        verbose_name="body",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("en", "English"),
+                            ("uk", "Ukrainian"),
+                            ("ru", "Russian"),
+                            ("kk", "Kazakh"),
+                        ],
+                        default="en",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("closed", "Closed"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="A time in the future schedules publication.",
+                        null=True,
+                        verbose_name="published at",
+                    ),
+                ),
+                (
+                    "closes_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Optional deadline after which signing stops.",
+                        null=True,
+                        verbose_name="closes at",
+                    ),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="When staff closed the appeal.",
+                        null=True,
+                        verbose_name="closed at",
+                    ),
+                ),
+                (
+                    "signature_goal",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="signature goal",
+                    ),
+                ),
+                (
+                    "share_image",
+                    models.ImageField(
+                        blank=True,
+                        help_text="Shown when the page is shared on social networks; 1200×630 works best.",
+                        upload_to="appeals/share/",
+                        verbose_name="share image",
+                    ),
+                ),
+                (
+                    "signature_count",
+                    models.PositiveIntegerField(
+                        default=0,
+                        editable=False,
+                        help_text="Kept up to date from the signatures themselves.",
+                        verbose_name="confirmed signatures",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
             ],
             options={
-                'verbose_name': 'appeal',
-                'verbose_name_plural': 'appeals',
-                'ordering': ['-published_at', '-pk'],
+                "verbose_name": "appeal",
+                "verbose_name_plural": "appeals",
+                "ordering": ["-published_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('short_name', models.CharField(blank=True, help_text='Abbreviation used where space is short, e.g. “NRW”.', max_length=50, verbose_name='short name')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('country', django_countries.fields.CountryField(blank=True, max_length=2, verbose_name='country')),
-                ('logo', models.ImageField(blank=True, upload_to='organizations/', verbose_name='logo')),
-                ('is_verified', models.BooleanField(default=False, help_text='Tick once staff have confirmed that this organization is real.', verbose_name='verified')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Abbreviation used where space is short, e.g. “NRW”.",
+                        max_length=50,
+                        verbose_name="short name",
+                    ),
+                ),
+                (
+                    "slug",
+                    models.SlugField(max_length=80, unique=True, verbose_name="slug"),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "description",
+                    models.TextField(blank=True, verbose_name="description"),
+                ),
+                (
+                    "country",
+                    django_countries.fields.CountryField(
+                        blank=True, max_length=2, verbose_name="country"
+                    ),
+                ),
+                (
+                    "logo",
+                    models.ImageField(
+                        blank=True, upload_to="organizations/", verbose_name="logo"
+                    ),
+                ),
+                (
+                    "is_verified",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Tick once staff have confirmed that this organization is real.",
+                        verbose_name="verified",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
             ],
             options={
-                'verbose_name': 'organization',
-                'verbose_name_plural': 'organizations',
-                'ordering': ['name'],
+                "verbose_name": "organization",
+                "verbose_name_plural": "organizations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Authorship',
+            name="Authorship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('appeal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='authorships', to='appeals.appeal')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='authorships', to='appeals.organization', verbose_name='organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="position"
+                    ),
+                ),
+                (
+                    "appeal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="authorships",
+                        to="appeals.appeal",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authorships",
+                        to="appeals.organization",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'authoring organization',
-                'verbose_name_plural': 'authoring organizations',
-                'ordering': ['position', 'pk'],
+                "verbose_name": "authoring organization",
+                "verbose_name_plural": "authoring organizations",
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='appeal',
-            name='authors',
-            field=models.ManyToManyField(related_name='authored_appeals', through='appeals.Authorship', to='appeals.organization', verbose_name='authoring organizations'),
+            model_name="appeal",
+            name="authors",
+            field=models.ManyToManyField(
+                related_name="authored_appeals",
+                through="appeals.Authorship",
+                to="appeals.organization",
+                verbose_name="authoring organizations",
+            ),
         ),
         migrations.CreateModel(
-            name='OrganizationSignature',
+            name="OrganizationSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('email_normalized', models.CharField(editable=False, help_text='Lower-cased and trimmed; one signature per address per appeal.', max_length=254, verbose_name='normalized email')),
-                ('country', django_countries.fields.CountryField(max_length=2, verbose_name='country')),
-                ('status', models.CharField(choices=[('pending', 'Pending confirmation'), ('confirmed', 'Confirmed'), ('withdrawn', 'Withdrawn'), ('rejected', 'Rejected')], default='pending', max_length=20, verbose_name='status')),
-                ('language', models.CharField(default='en', help_text='The interface language at signing; emails are written in it.', max_length=10, verbose_name='language')),
-                ('privacy_notice_version', models.CharField(default='2026-11-28', editable=False, help_text='The privacy notice the signer agreed to when signing.', max_length=20, verbose_name='privacy notice version')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='signed at')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed at')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn at')),
-                ('emails_sent_on', models.DateField(blank=True, editable=False, null=True)),
-                ('emails_sent_count', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('organization_name', models.CharField(max_length=200, verbose_name='organization name')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('contact_name', models.CharField(max_length=200, verbose_name='contact person')),
-                ('statement', models.TextField(blank=True, max_length=1000, verbose_name='statement')),
-                ('is_approved', models.BooleanField(default=False, help_text='Shown publicly only when confirmed by email and approved.', verbose_name='approved')),
-                ('appeal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='organization_signatures', to='appeals.appeal', verbose_name='appeal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                (
+                    "email_normalized",
+                    models.CharField(
+                        editable=False,
+                        help_text="Lower-cased and trimmed; one signature per address per appeal.",
+                        max_length=254,
+                        verbose_name="normalized email",
+                    ),
+                ),
+                (
+                    "country",
+                    django_countries.fields.CountryField(
+                        max_length=2, verbose_name="country"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("withdrawn", "Withdrawn"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        default="en",
+                        help_text="The interface language at signing; emails are written in it.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "privacy_notice_version",
+                    models.CharField(
+                        default="2026-11-28",
+                        editable=False,
+                        help_text="The privacy notice the signer agreed to when signing.",
+                        max_length=20,
+                        verbose_name="privacy notice version",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="signed at"
+                    ),
+                ),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="confirmed at"
+                    ),
+                ),
+                (
+                    "withdrawn_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="withdrawn at"
+                    ),
+                ),
+                (
+                    "emails_sent_on",
+                    models.DateField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "emails_sent_count",
+                    models.PositiveSmallIntegerField(default=0, editable=False),
+                ),
+                (
+                    "organization_name",
+                    models.CharField(max_length=200, verbose_name="organization name"),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "contact_name",
+                    models.CharField(max_length=200, verbose_name="contact person"),
+                ),
+                (
+                    "statement",
+                    models.TextField(
+                        blank=True, max_length=1000, verbose_name="statement"
+                    ),
+                ),
+                (
+                    "is_approved",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shown publicly only when confirmed by email and approved.",
+                        verbose_name="approved",
+                    ),
+                ),
+                (
+                    "appeal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="organization_signatures",
+                        to="appeals.appeal",
+                        verbose_name="appeal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organization co-signature',
-                'verbose_name_plural': 'organization co-signatures',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "organization co-signature",
+                "verbose_name_plural": "organization co-signatures",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('email_normalized', models.CharField(editable=False, help_text='Lower-cased and trimmed; one signature per address per appeal.', max_length=254, verbose_name='normalized email')),
-                ('country', django_countries.fields.CountryField(max_length=2, verbose_name='country')),
-                ('status', models.CharField(choices=[('pending', 'Pending confirmation'), ('confirmed', 'Confirmed'), ('withdrawn', 'Withdrawn'), ('rejected', 'Rejected')], default='pending', max_length=20, verbose_name='status')),
-                ('language', models.CharField(default='en', help_text='The interface language at signing; emails are written in it.', max_length=10, verbose_name='language')),
-                ('privacy_notice_version', models.CharField(default='2026-11-28', editable=False, help_text='The privacy notice the signer agreed to when signing.', max_length=20, verbose_name='privacy notice version')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='signed at')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed at')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn at')),
-                ('emails_sent_on', models.DateField(blank=True, editable=False, null=True)),
-                ('emails_sent_count', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('full_name', models.CharField(max_length=200, verbose_name='full name')),
-                ('city', models.CharField(blank=True, max_length=100, verbose_name='city')),
-                ('affiliation', models.CharField(blank=True, max_length=200, verbose_name='affiliation or occupation')),
-                ('comment', models.TextField(blank=True, max_length=1000, verbose_name='why I sign')),
-                ('comment_status', models.CharField(choices=[('pending', 'Awaiting moderation'), ('approved', 'Approved'), ('hidden', 'Hidden')], default='pending', help_text='Only approved comments are ever shown publicly.', max_length=10, verbose_name='comment status')),
-                ('visibility', models.CharField(choices=[('public', 'Show my name and city on the list of signatories'), ('counted', 'Count my signature but do not show my name')], default='public', max_length=10, verbose_name='visibility')),
-                ('has_newsletter_consent', models.BooleanField(default=False, verbose_name='newsletter consent')),
-                ('appeal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='appeals.appeal', verbose_name='appeal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                (
+                    "email_normalized",
+                    models.CharField(
+                        editable=False,
+                        help_text="Lower-cased and trimmed; one signature per address per appeal.",
+                        max_length=254,
+                        verbose_name="normalized email",
+                    ),
+                ),
+                (
+                    "country",
+                    django_countries.fields.CountryField(
+                        max_length=2, verbose_name="country"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("withdrawn", "Withdrawn"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        default="en",
+                        help_text="The interface language at signing; emails are written in it.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "privacy_notice_version",
+                    models.CharField(
+                        default="2026-11-28",
+                        editable=False,
+                        help_text="The privacy notice the signer agreed to when signing.",
+                        max_length=20,
+                        verbose_name="privacy notice version",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="signed at"
+                    ),
+                ),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="confirmed at"
+                    ),
+                ),
+                (
+                    "withdrawn_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="withdrawn at"
+                    ),
+                ),
+                (
+                    "emails_sent_on",
+                    models.DateField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "emails_sent_count",
+                    models.PositiveSmallIntegerField(default=0, editable=False),
+                ),
+                (
+                    "full_name",
+                    models.CharField(max_length=200, verbose_name="full name"),
+                ),
+                (
+                    "city",
+                    models.CharField(blank=True, max_length=100, verbose_name="city"),
+                ),
+                (
+                    "affiliation",
+                    models.CharField(
+                        blank=True,
+                        max_length=200,
+                        verbose_name="affiliation or occupation",
+                    ),
+                ),
+                (
+                    "comment",
+                    models.TextField(
+                        blank=True, max_length=1000, verbose_name="why I sign"
+                    ),
+                ),
+                (
+                    "comment_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting moderation"),
+                            ("approved", "Approved"),
+                            ("hidden", "Hidden"),
+                        ],
+                        default="pending",
+                        help_text="Only approved comments are ever shown publicly.",
+                        max_length=10,
+                        verbose_name="comment status",
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            (
+                                "public",
+                                "Show my name and city on the list of signatories",
+                            ),
+                            ("counted", "Count my signature but do not show my name"),
+                        ],
+                        default="public",
+                        max_length=10,
+                        verbose_name="visibility",
+                    ),
+                ),
+                (
+                    "has_newsletter_consent",
+                    models.BooleanField(
+                        default=False, verbose_name="newsletter consent"
+                    ),
+                ),
+                (
+                    "appeal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="appeals.appeal",
+                        verbose_name="appeal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signature',
-                'verbose_name_plural': 'signatures',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "signature",
+                "verbose_name_plural": "signatures",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SignatureCountDelta',
+            name="SignatureCountDelta",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delta', models.SmallIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('appeal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='count_deltas', to='appeals.appeal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("delta", models.SmallIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "appeal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="count_deltas",
+                        to="appeals.appeal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signature count change',
-                'verbose_name_plural': 'signature count changes',
+                "verbose_name": "signature count change",
+                "verbose_name_plural": "signature count changes",
             },
         ),
         migrations.AddConstraint(
-            model_name='authorship',
-            constraint=models.UniqueConstraint(fields=('appeal', 'organization'), name='unique_author_per_appeal'),
+            model_name="authorship",
+            constraint=models.UniqueConstraint(
+                fields=("appeal", "organization"), name="unique_author_per_appeal"
+            ),
         ),
         migrations.AddIndex(
-            model_name='appeal',
-            index=models.Index(fields=['status', 'published_at'], name='appeals_app_status_76261f_idx'),
+            model_name="appeal",
+            index=models.Index(
+                fields=["status", "published_at"], name="appeals_app_status_76261f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appeal',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('published_at__isnull', False), _connector='OR'), name='appeal_published_has_date', violation_error_message='A published appeal needs a date.'),
+            model_name="appeal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"),
+                    ("published_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="appeal_published_has_date",
+                violation_error_message="A published appeal needs a date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organizationsignature',
-            constraint=models.UniqueConstraint(condition=models.Q(('email_normalized', ''), _negated=True), fields=('appeal', 'email_normalized'), name='unique_organization_signature_per_email_per_appeal'),
+            model_name="organizationsignature",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("email_normalized", ""), _negated=True),
+                fields=("appeal", "email_normalized"),
+                name="unique_organization_signature_per_email_per_appeal",
+            ),
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(fields=['appeal', 'status'], name='appeals_sig_appeal__50563e_idx'),
+            model_name="signature",
+            index=models.Index(
+                fields=["appeal", "status"], name="appeals_sig_appeal__50563e_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(condition=models.Q(('status', 'confirmed'), ('visibility', 'public')), fields=['appeal', '-id'], name='signature_public_list'),
+            model_name="signature",
+            index=models.Index(
+                condition=models.Q(("status", "confirmed"), ("visibility", "public")),
+                fields=["appeal", "-id"],
+                name="signature_public_list",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(condition=models.Q(('email_normalized', ''), _negated=True), fields=('appeal', 'email_normalized'), name='unique_signature_per_email_per_appeal'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("email_normalized", ""), _negated=True),
+                fields=("appeal", "email_normalized"),
+                name="unique_signature_per_email_per_appeal",
+            ),
         ),
     ]

@@ -8,71 +8,177 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appeals', '0001_initial'),
+        ("appeals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeliveryEvent',
+            name="DeliveryEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('delivered', 'Delivered'), ('reply', 'Reply received'), ('follow_up', 'Follow-up')], max_length=20, verbose_name='what happened')),
-                ('occurred_on', models.DateField(verbose_name='date')),
-                ('channel', models.CharField(blank=True, help_text='How: e.g. “by registered mail”, “in person at the ministry”.', max_length=200, verbose_name='channel')),
-                ('signature_count', models.PositiveIntegerField(blank=True, help_text='Left empty on a delivery, it is filled with the current count.', null=True, verbose_name='signatures at delivery')),
-                ('text', models.TextField(blank=True, help_text='The reply, or a note on the follow-up. Plain text, shown publicly.', verbose_name='text')),
-                ('document', models.FileField(blank=True, help_text='Optional scan or PDF of the letter or reply (PDF, PNG or JPEG).', upload_to='delivery/', validators=[django.core.validators.FileExtensionValidator(['pdf', 'png', 'jpg', 'jpeg'])], verbose_name='document')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("delivered", "Delivered"),
+                            ("reply", "Reply received"),
+                            ("follow_up", "Follow-up"),
+                        ],
+                        max_length=20,
+                        verbose_name="what happened",
+                    ),
+                ),
+                ("occurred_on", models.DateField(verbose_name="date")),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        help_text="How: e.g. “by registered mail”, “in person at the ministry”.",
+                        max_length=200,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "signature_count",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Left empty on a delivery, it is filled with the current count.",
+                        null=True,
+                        verbose_name="signatures at delivery",
+                    ),
+                ),
+                (
+                    "text",
+                    models.TextField(
+                        blank=True,
+                        help_text="The reply, or a note on the follow-up. Plain text, shown publicly.",
+                        verbose_name="text",
+                    ),
+                ),
+                (
+                    "document",
+                    models.FileField(
+                        blank=True,
+                        help_text="Optional scan or PDF of the letter or reply (PDF, PNG or JPEG).",
+                        upload_to="delivery/",
+                        validators=[
+                            django.core.validators.FileExtensionValidator(
+                                ["pdf", "png", "jpg", "jpeg"]
+                            )
+                        ],
+                        verbose_name="document",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="recorded"),
+                ),
             ],
             options={
-                'verbose_name': 'delivery and response event',
-                'verbose_name_plural': 'delivery and response',
-                'ordering': ['occurred_on', 'pk'],
+                "verbose_name": "delivery and response event",
+                "verbose_name_plural": "delivery and response",
+                "ordering": ["occurred_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ExportLog',
+            name="ExportLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('delivery_csv', 'Delivery list (CSV)'), ('emails_csv', 'List with emails (CSV)'), ('delivery_document', 'Printable delivery document')], max_length=20, verbose_name='kind')),
-                ('row_count', models.PositiveIntegerField(verbose_name='rows')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='exported at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("delivery_csv", "Delivery list (CSV)"),
+                            ("emails_csv", "List with emails (CSV)"),
+                            ("delivery_document", "Printable delivery document"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("row_count", models.PositiveIntegerField(verbose_name="rows")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="exported at"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'export',
-                'verbose_name_plural': 'export log',
-                'ordering': ['-created_at'],
+                "verbose_name": "export",
+                "verbose_name_plural": "export log",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AlterModelOptions(
-            name='signature',
-            options={'ordering': ['-created_at', '-pk'], 'permissions': [('view_signer_email', 'Can view signer emails'), ('export_signatures', 'Can export signatures for delivery'), ('export_signer_emails', 'Can export signer emails')], 'verbose_name': 'signature', 'verbose_name_plural': 'signatures'},
+            name="signature",
+            options={
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    ("view_signer_email", "Can view signer emails"),
+                    ("export_signatures", "Can export signatures for delivery"),
+                    ("export_signer_emails", "Can export signer emails"),
+                ],
+                "verbose_name": "signature",
+                "verbose_name_plural": "signatures",
+            },
         ),
         migrations.AlterField(
-            model_name='signaturecountdelta',
-            name='delta',
+            model_name="signaturecountdelta",
+            name="delta",
             field=models.IntegerField(),
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(fields=['email_normalized'], name='appeals_sig_email_n_24841d_idx'),
+            model_name="signature",
+            index=models.Index(
+                fields=["email_normalized"], name="appeals_sig_email_n_24841d_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='deliveryevent',
-            name='appeal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delivery_events', to='appeals.appeal'),
+            model_name="deliveryevent",
+            name="appeal",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="delivery_events",
+                to="appeals.appeal",
+            ),
         ),
         migrations.AddField(
-            model_name='exportlog',
-            name='appeal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exports', to='appeals.appeal', verbose_name='appeal'),
+            model_name="exportlog",
+            name="appeal",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="exports",
+                to="appeals.appeal",
+                verbose_name="appeal",
+            ),
         ),
         migrations.AddField(
-            model_name='exportlog',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signature_exports', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="exportlog",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="signature_exports",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
     ]

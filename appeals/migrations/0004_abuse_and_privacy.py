@@ -4,69 +4,142 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appeals', '0003_staff_roles'),
+        ("appeals", "0003_staff_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IPHashKey',
+            name="IPHashKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True)),
-                ('key', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("day", models.DateField(unique=True)),
+                ("key", models.CharField(max_length=64)),
             ],
             options={
-                'verbose_name': 'IP hash key',
-                'verbose_name_plural': 'IP hash keys',
+                "verbose_name": "IP hash key",
+                "verbose_name_plural": "IP hash keys",
             },
         ),
         migrations.CreateModel(
-            name='SiteSettings',
+            name="SiteSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_signing_paused', models.BooleanField(default=False, help_text='During an attack: every sign form says signing is paused and no signature is taken, until this is unticked.', verbose_name='pause signing on every appeal')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "is_signing_paused",
+                    models.BooleanField(
+                        default=False,
+                        help_text="During an attack: every sign form says signing is paused and no signature is taken, until this is unticked.",
+                        verbose_name="pause signing on every appeal",
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
             ],
             options={
-                'verbose_name': 'site settings',
-                'verbose_name_plural': 'site settings',
+                "verbose_name": "site settings",
+                "verbose_name_plural": "site settings",
             },
         ),
         migrations.AddField(
-            model_name='appeal',
-            name='is_signing_paused',
-            field=models.BooleanField(default=False, help_text='Pause signing during an attack: the form then says signing is paused.', verbose_name='signing paused'),
+            model_name="appeal",
+            name="is_signing_paused",
+            field=models.BooleanField(
+                default=False,
+                help_text="Pause signing during an attack: the form then says signing is paused.",
+                verbose_name="signing paused",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationsignature',
-            name='ip_hash',
-            field=models.CharField(blank=True, db_index=True, help_text='A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.', max_length=64, verbose_name='client fingerprint'),
+            model_name="organizationsignature",
+            name="ip_hash",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.",
+                max_length=64,
+                verbose_name="client fingerprint",
+            ),
         ),
         migrations.AddField(
-            model_name='organizationsignature',
-            name='quarantine_reason',
-            field=models.CharField(blank=True, help_text='Set when the signature looked automated or came too fast; it is not counted and its signer got no email until a moderator releases it.', max_length=200, verbose_name='why quarantined'),
+            model_name="organizationsignature",
+            name="quarantine_reason",
+            field=models.CharField(
+                blank=True,
+                help_text="Set when the signature looked automated or came too fast; it is not counted and its signer got no email until a moderator releases it.",
+                max_length=200,
+                verbose_name="why quarantined",
+            ),
         ),
         migrations.AddField(
-            model_name='signature',
-            name='ip_hash',
-            field=models.CharField(blank=True, db_index=True, help_text='A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.', max_length=64, verbose_name='client fingerprint'),
+            model_name="signature",
+            name="ip_hash",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.",
+                max_length=64,
+                verbose_name="client fingerprint",
+            ),
         ),
         migrations.AddField(
-            model_name='signature',
-            name='quarantine_reason',
-            field=models.CharField(blank=True, help_text='Set when the signature looked automated or came too fast; it is not counted and its signer got no email until a moderator releases it.', max_length=200, verbose_name='why quarantined'),
+            model_name="signature",
+            name="quarantine_reason",
+            field=models.CharField(
+                blank=True,
+                help_text="Set when the signature looked automated or came too fast; it is not counted and its signer got no email until a moderator releases it.",
+                max_length=200,
+                verbose_name="why quarantined",
+            ),
         ),
         migrations.AlterField(
-            model_name='organizationsignature',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending confirmation'), ('confirmed', 'Confirmed'), ('withdrawn', 'Withdrawn'), ('rejected', 'Rejected'), ('quarantined', 'Quarantined (suspected spam)')], default='pending', max_length=20, verbose_name='status'),
+            model_name="organizationsignature",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending confirmation"),
+                    ("confirmed", "Confirmed"),
+                    ("withdrawn", "Withdrawn"),
+                    ("rejected", "Rejected"),
+                    ("quarantined", "Quarantined (suspected spam)"),
+                ],
+                default="pending",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='signature',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending confirmation'), ('confirmed', 'Confirmed'), ('withdrawn', 'Withdrawn'), ('rejected', 'Rejected'), ('quarantined', 'Quarantined (suspected spam)')], default='pending', max_length=20, verbose_name='status'),
+            model_name="signature",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending confirmation"),
+                    ("confirmed", "Confirmed"),
+                    ("withdrawn", "Withdrawn"),
+                    ("rejected", "Rejected"),
+                    ("quarantined", "Quarantined (suspected spam)"),
+                ],
+                default="pending",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
     ]

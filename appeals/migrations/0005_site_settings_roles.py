@@ -32,6 +32,9 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("appeals", "0004_abuse_and_privacy"), ("appeals", "0003_staff_roles")]
+    dependencies = [
+        ("appeals", "0004_abuse_and_privacy"),
+        ("appeals", "0003_staff_roles"),
+    ]
 
     operations = [migrations.RunPython(grant, revoke)]

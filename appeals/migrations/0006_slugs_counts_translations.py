@@ -5,33 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appeals', '0005_site_settings_roles'),
+        ("appeals", "0005_site_settings_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appeal',
-            name='count_updated_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='count updated'),
+            model_name="appeal",
+            name="count_updated_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="count updated"
+            ),
         ),
         migrations.AddField(
-            model_name='appeal',
-            name='translation_of',
-            field=models.ForeignKey(blank=True, help_text="For a translation: the original appeal. All language versions share the original's signatures, count, deadline and status.", limit_choices_to={'translation_of__isnull': True}, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='translations', to='appeals.appeal', verbose_name='translation of'),
+            model_name="appeal",
+            name="translation_of",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="For a translation: the original appeal. All language versions share the original's signatures, count, deadline and status.",
+                limit_choices_to={"translation_of__isnull": True},
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="translations",
+                to="appeals.appeal",
+                verbose_name="translation of",
+            ),
         ),
         migrations.CreateModel(
-            name='AppealSlug',
+            name="AppealSlug",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('appeal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='old_slugs', to='appeals.appeal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "appeal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="old_slugs",
+                        to="appeals.appeal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'former address',
-                'verbose_name_plural': 'former addresses',
+                "verbose_name": "former address",
+                "verbose_name_plural": "former addresses",
             },
         ),
     ]

@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appeals', '0006_slugs_counts_translations'),
+        ("appeals", "0006_slugs_counts_translations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signature',
-            name='appeal_version',
-            field=models.ForeignKey(blank=True, help_text='The version of the appeal (original or translation) signed.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='appeals.appeal', verbose_name='language version seen'),
+            model_name="signature",
+            name="appeal_version",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The version of the appeal (original or translation) signed.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="appeals.appeal",
+                verbose_name="language version seen",
+            ),
         ),
     ]

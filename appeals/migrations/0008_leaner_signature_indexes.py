@@ -5,30 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appeals', '0007_language_versions'),
+        ("appeals", "0007_language_versions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='organizationsignature',
-            name='ip_hash',
-            field=models.CharField(blank=True, help_text='A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.', max_length=64, verbose_name='client fingerprint'),
+            model_name="organizationsignature",
+            name="ip_hash",
+            field=models.CharField(
+                blank=True,
+                help_text="A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.",
+                max_length=64,
+                verbose_name="client fingerprint",
+            ),
         ),
         migrations.AlterField(
-            model_name='signature',
-            name='appeal',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='appeals.appeal', verbose_name='appeal'),
+            model_name="signature",
+            name="appeal",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="signatures",
+                to="appeals.appeal",
+                verbose_name="appeal",
+            ),
         ),
         migrations.AlterField(
-            model_name='signature',
-            name='appeal_version',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='The version of the appeal (original or translation) signed.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='appeals.appeal', verbose_name='language version seen'),
+            model_name="signature",
+            name="appeal_version",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="The version of the appeal (original or translation) signed.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="appeals.appeal",
+                verbose_name="language version seen",
+            ),
         ),
         migrations.AlterField(
-            model_name='signature',
-            name='ip_hash',
-            field=models.CharField(blank=True, help_text='A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.', max_length=64, verbose_name='client fingerprint'),
+            model_name="signature",
+            name="ip_hash",
+            field=models.CharField(
+                blank=True,
+                help_text="A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.",
+                max_length=64,
+                verbose_name="client fingerprint",
+            ),
         ),
     ]

@@ -171,8 +171,10 @@ class Signature(ConfirmedByEmail):
         verbose_name_plural = _("signatures")
         constraints = [
             # Erased (withdrawn) signatures have no address left to be unique.
+            # Address first: the same index finds an address's signatures on every
+            # appeal ("my data", the admin's search), one index less to write.
             models.UniqueConstraint(
-                fields=["appeal", "email_normalized"],
+                fields=["email_normalized", "appeal"],
                 condition=~Q(email_normalized=""),
                 name="unique_signature_per_email_per_appeal",
             ),
@@ -184,7 +186,6 @@ class Signature(ConfirmedByEmail):
         ]
         indexes = [
             models.Index(fields=["appeal", "status"]),
-            models.Index(fields=["email_normalized"]),
             # The public list, newest first, read by keyset pagination.
             models.Index(
                 fields=["appeal", "-id"],
