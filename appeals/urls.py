@@ -6,26 +6,28 @@ from appeals.pagecache import cached_page
 app_name = "appeals"
 
 urlpatterns = [
+    # What a wave of readers and signers asks for, first: Django tries the patterns
+    # in order, on every request.
+    path("appeals/<slug:slug>/", views.appeal_detail, name="detail"),
+    path("appeals/<slug:slug>/count.json", views.count_json, name="count_json"),
+    path("appeals/<slug:slug>/sign/", views.sign, name="sign"),
+    path(
+        "appeals/<slug:slug>/sign/check-email/", views.check_email, name="check_email"
+    ),
+    path("appeals/<slug:slug>/signatures/", views.signature_list, name="signatures"),
     path("", cached_page(views.AppealListView.as_view()), name="list"),
     path("privacy/", views.privacy, name="privacy"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("a/<int:number>/", views.short_link, name="short_link"),
     path("appeals.json", views.appeals_json, name="list_json"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
-    path("appeals/<slug:slug>/count.json", views.count_json, name="count_json"),
     path("appeals/<slug:slug>/embed/", views.embed, name="embed"),
     path("appeals/<slug:slug>/card.png", views.share_card, name="card"),
     path("my-data/", views.my_data_request, name="my_data_request"),
     path("my-data/<str:token>/", views.my_data, name="my_data"),
     path("my-data/<str:token>/data.json", views.my_data_json, name="my_data_json"),
-    path("appeals/<slug:slug>/", views.appeal_detail, name="detail"),
-    path("appeals/<slug:slug>/sign/", views.sign, name="sign"),
-    path(
-        "appeals/<slug:slug>/sign/check-email/", views.check_email, name="check_email"
-    ),
     path("appeals/<slug:slug>/thank-you/", views.thanks, name="thanks"),
     path("appeals/<slug:slug>/withdrawn/", views.withdrawn, name="withdrawn"),
-    path("appeals/<slug:slug>/signatures/", views.signature_list, name="signatures"),
     path(
         "appeals/<slug:slug>/organizations/sign/",
         views.organization_sign,

@@ -11,8 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("feeds/appeals/", AppealFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("", include("appeals.urls")),  # Before the rest: its pages take a wave.
     path("", include("community.urls")),
-    path("", include("appeals.urls")),
 ]
 
 handler500 = "appeals.errors.server_error"
