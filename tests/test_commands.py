@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -6,6 +8,7 @@ from django.urls import reverse
 from appeals.counting import recount_signatures
 from appeals.management.commands.load_demo import DEMO_SLUG, DEMO_STAFF_USERNAME
 from appeals.models import Appeal, Organization, Signature
+from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +74,17 @@ def test_generate_signatures_adds_confirmed_rows_and_counts_them():
     assert appeal.signature_count == before + 250
     assert appeal.signatures.confirmed().count() == before + 250
     assert appeal.signatures.confirmed().public().count() == before - 2 + 225
+
+
+def test_send_due_emails_sends_what_the_rows_owe(mailoutbox):
+    appeal = make_appeal()
+    owed = make_signature(appeal, status="pending", email="ann@example.org")
+    Signature.objects.filter(pk=owed.pk).update(email_due="confirm")
+    make_signature(appeal, status="pending", email="bob@example.org")  # Owed nothing.
+    out = io.StringIO()
+
+    call_command("send_due_emails", stdout=out)
+
+    assert out.getvalue().strip() == "Emails sent: 1."
+    assert [message.to for message in mailoutbox] == [["ann@example.org"]]
+    assert Signature.objects.get(pk=owed.pk).email_due == ""

@@ -106,6 +106,38 @@ def test_a_database_error_in_a_view_gives_our_503_with_retry_after():
     assert "Traceback" not in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_with_the_shared_cache_down_pages_and_signing_answer_503_saving_nothing(
+    settings,
+):
+    appeal = make_appeal()
+    settings.PAGE_CACHE_SECONDS = 4  # The page is served through the cache.
+    settings.CACHES = {  # A Redis nobody answers on.
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    client = Client(raise_request_exception=False)
+
+    page = client.get(reverse("appeals:detail", kwargs={"slug": appeal.slug}))
+    signing = client.post(
+        reverse("appeals:sign", kwargs={"slug": appeal.slug}),
+        {
+            "full_name": "Ann Lee",
+            "email": "ann@example.org",
+            "country": "UA",
+            "visibility": "public",
+            **form_shown(),
+        },
+    )
+
+    assert [page.status_code, signing.status_code] == [503, 503]
+    assert page.headers["Retry-After"] == "30"
+    assert "Back in a moment" in signing.content.decode()
+    assert not Signature.objects.exists()
+
+
 def test_with_the_database_down_the_site_answers_503_not_a_traceback(tmp_path):
     result = run_django(
         "from django.core.management import call_command; "
