@@ -76,6 +76,10 @@ def _send_batch(model) -> tuple[int, bool]:
             _give_back(model, rows[position:])
             _retry_later()
             return sent, False
+        except Exception:
+            # A fault in this one email (a bug, a broken template) must not cost the
+            # other rows of the batch theirs.
+            logger.exception("Could not write the email owed by %r", signature.pk)
         else:
             sent += 1
     return sent, len(rows) == BATCH_SIZE

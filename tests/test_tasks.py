@@ -164,3 +164,17 @@ def test_a_signature_withdrawn_before_its_email_went_out_gets_none(
     assert mailoutbox == []
     signature.refresh_from_db()
     assert (signature.email, signature.email_due) == ("", "")
+
+
+def test_an_email_that_cannot_be_written_does_not_cost_the_others_theirs(
+    client, database_queue, mailoutbox
+):
+    appeal = make_appeal()
+    sign(client, appeal, "ann@example.org")
+    sign(client, appeal, "bob@example.org")
+    Signature.objects.filter(email="ann@example.org").update(email_due="no-such-email")
+
+    run_worker()
+
+    assert [message.to for message in mailoutbox] == [["bob@example.org"]]
+    assert not Signature.objects.exclude(email_due="").exists()
