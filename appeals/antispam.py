@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from appeals import localcache
+from appeals import localcache, sharedcache
 from appeals.models import IPHashKey
 
 # --- Where a request comes from ----------------------------------------------
@@ -116,34 +115,11 @@ def within_limits(checks: list[tuple[Limit, tuple]]) -> list[bool]:
         window = int(time.time() // limit.seconds)
         name = ":".join(["appeals:rate", limit.name, *map(str, scope), str(window)])
         keys.append((name, limit.seconds + 1))
-    counts = _increment(keys)
+    counts = sharedcache.increment(keys)
     return [
         count <= limit.count
         for count, (limit, _scope) in zip(counts, checks, strict=True)
     ]
-
-
-def _increment(keys: list[tuple[str, int]]) -> list[int]:
-    # `cache` is a proxy: ask for the backend itself to learn what it is.
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        pipeline = backend._cache.get_client(write=True).pipeline(transaction=False)
-        for name, seconds in keys:
-            key = backend.make_and_validate_key(name)
-            pipeline.incr(key)
-            pipeline.expire(key, seconds, nx=True)
-        return pipeline.execute()[0::2]
-    counts = []
-    for key, seconds in keys:  # Other caches (development): plain add and incr.
-        if cache.add(key, 1, seconds):
-            counts.append(1)
-            continue
-        try:
-            counts.append(cache.incr(key))
-        except ValueError:  # The window expired between add() and incr().
-            cache.set(key, 1, seconds)
-            counts.append(1)
-    return counts
 
 
 def signing_limits() -> dict[str, Limit]:

@@ -13,7 +13,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from appeals import outbox, tasks
+from appeals import outbox, sharedcache, tasks
 from appeals.antispam import Limit, hash_ip, rate_limit_reasons, within_limit
 from appeals.emails import Message
 from appeals.models import (
@@ -244,7 +244,9 @@ def _send_due_emails_soon() -> None:
 
 def _schedule_due_emails() -> None:
     # Once for any number of signatures: see the protocol in appeals.outbox.
-    if not cache.add(outbox.SCHEDULED_MARKER, True, outbox.SCHEDULED_MARKER_SECONDS):
+    if not sharedcache.add_flag(
+        outbox.SCHEDULED_MARKER, outbox.SCHEDULED_MARKER_SECONDS
+    ):
         return
     try:
         tasks.send_due_signature_emails.enqueue()
