@@ -59,6 +59,13 @@ def redis_cache(settings):
         server.delete(key)
 
 
+@pytest.fixture(params=["memory", "redis"])
+def shared_cache(request):
+    """Run the test on the development cache and again on Redis (production)."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+
+
 @pytest.fixture
 def staff_client(django_user_model):
     """A client of its own, logged in as a superuser (the `client` stays anonymous)."""

@@ -66,13 +66,6 @@ def test_traps_quarantine_silently_with_the_normal_answer(
     assert mailoutbox == []
 
 
-@pytest.fixture(params=["memory", "redis"])
-def shared_cache(request):
-    """Each limit test runs on the development cache and on Redis (production)."""
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-
-
 @pytest.mark.usefixtures("shared_cache")
 def test_a_burst_from_one_address_is_quarantined_another_client_is_not(
     appeal, settings

@@ -50,13 +50,6 @@ def queued_email_runs():
     ).count()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def shared_cache(request):
-    """The scheduling marker lives in the shared cache: try both kinds."""
-    if request.param == "redis":
-        request.getfixturevalue("redis_cache")
-
-
 @pytest.mark.usefixtures("shared_cache")
 def test_signers_get_their_emails_from_one_queued_run_however_many_sign(
     client, database_queue, mailoutbox
