@@ -8,7 +8,7 @@ document matches the CSV file the addressee receives.
 import csv
 import hashlib
 import html
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.utils import translation
 from django.utils.timezone import get_current_timezone
@@ -39,10 +39,16 @@ class _Line:
 
 def csv_bytes(rows: Iterable[Iterable]) -> Iterator[bytes]:
     """Encode rows as UTF-8 CSV with a BOM (so spreadsheets read it right)."""
-    writer = csv.writer(_Line())
+    encode = csv_line_encoder()
     yield BOM
     for row in rows:
-        yield writer.writerow([neutralize(cell) for cell in row]).encode()
+        yield encode(row)
+
+
+def csv_line_encoder() -> Callable[[Iterable], bytes]:
+    """Return a function that encodes one row as a safe CSV line in UTF-8."""
+    writer = csv.writer(_Line())
+    return lambda row: writer.writerow([neutralize(cell) for cell in row]).encode()
 
 
 def public_signatures(appeal: Appeal):
@@ -199,9 +205,9 @@ def delivery_document(appeal: Appeal, rendered: str) -> Iterator[str]:
     """
     head, tail = rendered.split(NAMES_PLACEHOLDER)
     yield head
-    writer, digest, names = csv.writer(_Line()), hashlib.sha256(BOM), []
+    encode, digest, names = csv_line_encoder(), hashlib.sha256(BOM), []
     for kind, row in _delivery_rows(appeal):
-        digest.update(writer.writerow([neutralize(cell) for cell in row]).encode())
+        digest.update(encode(row))
         if kind == "person":
             _person, name, city, *_rest = row
             # The standard library's escape: what Django's does, without its

@@ -89,12 +89,7 @@ def appeal_data(appeal: Appeal) -> dict:
 
 def count_data(slug: str) -> dict | None:
     """The count of the published appeal at this address, or None."""
-    appeal = (
-        Appeal.objects.published()
-        .select_related("translation_of")
-        .filter(slug=slug)
-        .first()
-    )
+    appeal = Appeal.objects.published().at_address(slug)
     if appeal is None:
         return None
     original = appeal.original

@@ -126,6 +126,27 @@ class Site:
             raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
         return result.stdout
 
+    def confirm_and_fold(self, email_prefix: str, *, limit: int | None = None) -> None:
+        """Confirm signatures through the real service, then fold the count changes."""
+        self.manage(
+            "shell",
+            "-c",
+            "from appeals.models import Signature\n"
+            "from appeals.services import confirm_signature\n"
+            f"signatures = Signature.objects.filter(email_normalized__startswith="
+            f"{email_prefix!r}).order_by('pk')[:{limit}]\n"
+            "for s in signatures: confirm_signature(signature=s)",
+        )
+        time.sleep(6)  # The fold task waits out the counter's window (5 s).
+        self.manage(
+            "db_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--no-reload",
+            "--queue-name",
+            "counts",
+        )
+
     def sql(self, query: str, *params):
         connection = psycopg2.connect(f"{POSTGRES}/{self.database}")
         connection.autocommit = True  # VACUUM cannot run in a transaction.
@@ -379,23 +400,7 @@ def check_database(site: Site, signed_ok: int) -> dict:
     )[0][0]
     # Confirm some of the new signatures through the real service; the counter must
     # show them once its worker has folded the changes.
-    site.manage(
-        "shell",
-        "-c",
-        "from appeals.models import Signature\n"
-        "from appeals.services import confirm_signature\n"
-        "for s in Signature.objects.filter(email_normalized__startswith='bench-')"
-        ".order_by('pk')[:500]: confirm_signature(signature=s)",
-    )
-    time.sleep(6)  # The fold task waits out the counter's window (5 s).
-    site.manage(
-        "db_worker",
-        "--batch",
-        "--no-startup-delay",
-        "--no-reload",
-        "--queue-name",
-        "counts",
-    )
+    site.confirm_and_fold("bench-", limit=500)
     time.sleep(5)  # Let the page cache expire (PAGE_CACHE_SECONDS=4).
     shown = json.loads(
         urllib.request.urlopen(f"{site.base}/appeals/{SLUG}/count.json").read()

@@ -98,23 +98,7 @@ def main() -> int:
             )
         if statuses != [302] * SIGNERS:
             failures.append(f"sign answers: {sorted(set(statuses))}")
-        first.manage(
-            "shell",
-            "-c",
-            "from appeals.models import Signature\n"
-            "from appeals.services import confirm_signature\n"
-            "for s in Signature.objects.filter(email_normalized__startswith='two-'):"
-            " confirm_signature(signature=s)",
-        )
-        time.sleep(6)
-        first.manage(
-            "db_worker",
-            "--batch",
-            "--no-startup-delay",
-            "--no-reload",
-            "--queue-name",
-            "counts",
-        )
+        first.confirm_and_fold("two-")
         time.sleep(2)
         rows = first.sql(
             "SELECT count(*) FROM appeals_signature WHERE status = 'confirmed'"

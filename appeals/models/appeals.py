@@ -46,6 +46,13 @@ class Organization(models.Model):
         return self.name
 
 
+def _open_now() -> Q:
+    """Published and not past its closing time (what Appeal.is_open says of one)."""
+    return Q(status=Appeal.Status.PUBLISHED) & (
+        Q(closes_at__isnull=True) | Q(closes_at__gt=timezone.now())
+    )
+
+
 class AppealQuerySet(models.QuerySet):
     def published(self) -> "AppealQuerySet":
         """Appeals the public may see: past the draft stage and past their start."""
@@ -55,19 +62,17 @@ class AppealQuerySet(models.QuerySet):
 
     def open(self) -> "AppealQuerySet":
         """Published appeals that still accept signatures."""
-        return self.published().filter(
-            Q(closes_at__isnull=True) | Q(closes_at__gt=timezone.now()),
-            status=Appeal.Status.PUBLISHED,
-        )
+        return self.published().filter(_open_now())
 
     def open_first(self) -> "AppealQuerySet":
         """Order open appeals before closed ones, newest first within each group."""
-        is_open = Q(status=Appeal.Status.PUBLISHED) & (
-            Q(closes_at__isnull=True) | Q(closes_at__gt=timezone.now())
-        )
         return self.alias(
-            open_rank=Case(When(is_open, then=Value(0)), default=Value(1))
+            open_rank=Case(When(_open_now(), then=Value(0)), default=Value(1))
         ).order_by("open_rank", "-published_at", "-pk")
+
+    def at_address(self, slug: str) -> "Appeal | None":
+        """The appeal (or translation) at this address, with its original; or None."""
+        return self.select_related("translation_of").filter(slug=slug).first()
 
     def originals(self) -> "AppealQuerySet":
         """Appeals that are not translations of another."""

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,9 +44,10 @@ class AppealListView(ListView):
 
 
 def published_appeal(slug: str) -> Appeal:
-    return get_object_or_404(
-        Appeal.objects.published().select_related("translation_of"), slug=slug
-    )
+    appeal = Appeal.objects.published().at_address(slug)
+    if appeal is None:
+        raise Http404
+    return appeal
 
 
 def public_appeal_or_redirect(request, slug, view_name, *, appeals=None):

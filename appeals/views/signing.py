@@ -39,12 +39,7 @@ def signable_appeal(slug: str) -> Appeal:
     appeal = localcache.get_or_set(
         f"appeals:signable:{slug}",
         SIGNABLE_APPEAL_SECONDS,
-        lambda: (
-            Appeal.objects.published()
-            .select_related("translation_of")
-            .filter(slug=slug)
-            .first()
-        ),
+        lambda: Appeal.objects.published().at_address(slug),
     )
     if appeal is None:
         raise Http404

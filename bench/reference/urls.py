@@ -5,6 +5,6 @@ from bench.reference import views
 urlpatterns = [
     path("bench/r1/<int:size>/", views.prebuilt),
     path("bench/r2/", views.insert),
-    path("bench/f1/<slug:slug>/sign/", views.sign_form_floor),
-    path("bench/f2/<slug:slug>/sign/", views.sign_limits_floor),
+    path("bench/f1/<slug:slug>/sign/", views.sign_floor, {"with_limits": False}),
+    path("bench/f2/<slug:slug>/sign/", views.sign_floor, {"with_limits": True}),
 ]

@@ -25,30 +25,22 @@ def insert(request):
     return HttpResponse(status=201)
 
 
-def sign_form_floor(request, slug):
-    """F1: the sign request without its write: the form checked, then the redirect.
+def sign_floor(request, slug, *, with_limits: bool):
+    """F1 and F2: the sign request without its write.
 
-    With F2, it shows how much of a signature's cost comes before any database
-    work: the ceiling a sign POST could reach however its write were done.
+    F1 checks the form and redirects; F2 also takes the client fingerprint and
+    moves the three rate-limit counters. They show how much of a signature's cost
+    comes before any database work: the ceiling a sign POST could reach however its
+    write were done.
     """
     appeal = signable_appeal(slug)
     form = SignatureForm(request.POST)
     if not form.is_valid() or form.suspicion_reasons():
         return HttpResponse(status=400)
-    return redirect("appeals:check_email", slug=appeal.slug)
-
-
-def sign_limits_floor(request, slug):
-    """F2: F1 plus the client fingerprint and the three rate-limit counters."""
-    appeal = signable_appeal(slug)
-    form = SignatureForm(request.POST)
-    if not form.is_valid() or form.suspicion_reasons():
-        return HttpResponse(status=400)
-    reasons = rate_limit_reasons(
+    if with_limits and rate_limit_reasons(
         scope=f"floor:{appeal.pk}",
         ip_hash=hash_ip(client_ip(request)),
         email_domain=form.cleaned_data["email"].rpartition("@")[2],
-    )
-    if reasons:
+    ):
         return HttpResponse(status=429)
     return redirect("appeals:check_email", slug=appeal.slug)
