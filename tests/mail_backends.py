@@ -3,6 +3,13 @@ import smtplib
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def use_mail_server(settings, backend: str) -> None:
+    """Send the test's emails through this backend (a class path)."""
+    settings.MAILERS = {"default": {"BACKEND": backend}}
+
 
 class UnreachableServerBackend(BaseEmailBackend):
     """A mail server that is down: every send fails."""

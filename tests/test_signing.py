@@ -13,6 +13,7 @@ from appeals.models import Appeal, Signature
 from appeals.tokens import Purpose, make_token
 from appeals.views.signing import SIGNABLE_APPEAL_SECONDS
 from tests.factories import form_shown, make_appeal, make_signature
+from tests.mail_backends import use_mail_server
 
 # Real commits: emails and count folding run after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -174,9 +175,7 @@ def test_an_address_gets_at_most_three_emails_a_day_per_appeal(
 def test_a_broken_mail_server_never_loses_the_signature_or_shows_an_error(
     client, appeal, settings, mailoutbox
 ):
-    settings.MAILERS = {
-        "default": {"BACKEND": "tests.mail_backends.UnreachableServerBackend"}
-    }
+    use_mail_server(settings, "tests.mail_backends.UnreachableServerBackend")
 
     response = sign(client, appeal)
 

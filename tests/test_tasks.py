@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from appeals.models import Signature
 from appeals.services import confirm_signature, withdraw_signature
 from tests.factories import form_shown, make_appeal
+from tests.mail_backends import LOCMEM, use_mail_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,9 +83,7 @@ def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
     client, database_queue, mailoutbox, settings
 ):
     appeal = make_appeal()
-    settings.MAILERS = {
-        "default": {"BACKEND": "tests.mail_backends.UnreachableServerBackend"}
-    }
+    use_mail_server(settings, "tests.mail_backends.UnreachableServerBackend")
     sign(client, appeal, "ann@example.org")
 
     run_worker()
@@ -95,9 +94,7 @@ def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
     [retry] = DBTaskResult.objects.filter(status="READY")
     assert retry.run_after > timezone.now() + timedelta(seconds=50)
 
-    settings.MAILERS = {
-        "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
-    }
+    use_mail_server(settings, LOCMEM)
     DBTaskResult.objects.update(run_after=timezone.now())
     run_worker()
 
@@ -112,9 +109,7 @@ def test_an_address_the_server_refuses_does_not_hold_up_the_others(
     client, database_queue, mailoutbox, settings
 ):
     appeal = make_appeal()
-    settings.MAILERS = {
-        "default": {"BACKEND": "tests.mail_backends.RefusingServerBackend"}
-    }
+    use_mail_server(settings, "tests.mail_backends.RefusingServerBackend")
     sign(client, appeal, "nobody@refused.example")
     sign(client, appeal, "ann@example.org")
 
