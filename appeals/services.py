@@ -137,9 +137,11 @@ def _insert_or_existing(model, **fields):
     one (admin actions, tests), a savepoint keeps a duplicate from breaking it.
     """
     in_transaction = transaction.get_connection().in_atomic_block
+    signature = model(**fields)
     try:
         with transaction.atomic() if in_transaction else nullcontext():
-            return model.objects.create(**fields), True
+            signature.insert()
+            return signature, True
     except IntegrityError:
         # The same address signed before, or is signing right now in another
         # request: the unique constraint let only one row in. Use that one.

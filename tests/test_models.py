@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appeals.models import Appeal, Signature, normalize_email
+from appeals.models import Appeal, OrganizationSignature, Signature, normalize_email
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,78 @@ def test_same_email_may_sign_different_appeals():
     make_signature(make_appeal(), email=email)
 
     assert Signature.objects.filter(email_normalized=email).count() == 2
+
+
+def stored_values(model, pk) -> dict:
+    row = model.objects.values().get(pk=pk)
+    del row["id"]
+    return row
+
+
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        (
+            Signature,
+            {
+                "full_name": "Ann Lee",
+                "city": "Kyiv",
+                "comment": "Free them.",
+                "status": Signature.Status.PENDING,
+                "email_due": "confirm",
+                "emails_sent_on": timezone.localdate(),
+                "emails_sent_count": 1,
+                "ip_hash": "f" * 32,
+                "language": "uk",
+            },
+        ),
+        (
+            OrganizationSignature,
+            {
+                "organization_name": "Free Press",
+                "contact_name": "Ann Lee",
+                "website": "https://example.org/",
+                "quarantine_reason": "rate limit: ip_burst",
+                "status": OrganizationSignature.Status.QUARANTINED,
+            },
+        ),
+    ],
+)
+def test_insert_writes_the_row_save_would_write(model, fields):
+    appeal = make_appeal()
+    fields = {
+        **fields,
+        "appeal": appeal,
+        "email": "  Ann.Lee@Example.ORG ",
+        "country": "UA",
+        "created_at": timezone.now() - timedelta(minutes=5),
+    }
+    inserted = model(**fields)
+    inserted.insert()
+    inserted_row = stored_values(model, inserted.pk)
+    # The instance now stands for its row: saving it again updates that row.
+    inserted.save()
+    assert model.objects.get().pk == inserted.pk
+    model.objects.all().delete()
+    saved = model(**fields)
+    saved.save()
+
+    assert inserted_row == stored_values(model, saved.pk)
+    assert inserted_row["email_normalized"] == "ann.lee@example.org"
+    assert inserted_row["privacy_notice_version"]  # A model default.
+
+
+def test_insert_is_refused_for_an_address_that_signed():
+    appeal = make_appeal()
+    make_signature(appeal, email="ann@example.org")
+    duplicate = Signature(
+        appeal=appeal, full_name="Ann", email="ANN@example.org ", country="UA"
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.insert()
+
+    assert appeal.signatures.count() == 1
 
 
 def test_a_published_appeal_needs_a_publication_date():

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from appeals.models.appeals import Appeal
+from appeals.models.inserts import insert_row
 
 # Bump when the privacy notice changes; each consent records the version it was
 # given under.
@@ -94,8 +95,16 @@ class ConfirmedByEmail(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        self.email_normalized = normalize_email(self.email) if self.email else ""
+        self._normalize_email()
         super().save(*args, **kwargs)
+
+    def insert(self) -> None:
+        """Save this new signature with one INSERT prepared once: signing's path."""
+        self._normalize_email()
+        insert_row(self)
+
+    def _normalize_email(self) -> None:
+        self.email_normalized = normalize_email(self.email) if self.email else ""
 
 
 class SignatureQuerySet(models.QuerySet):
