@@ -55,7 +55,7 @@ messages: $(VENV)/.dev-installed
 	$(BIN)/python scripts/translate_uk.py
 	$(BIN)/python manage.py compilemessages -l uk --ignore=.venv
 
-# A production-like run: DJANGO_DEBUG=0, gunicorn, WhiteNoise, the task worker.
+# A production-like run: DJANGO_DEBUG=0, gunicorn, WhiteNoise, the task worker, the mailer.
 # Needs the production environment (at least DJANGO_SECRET_KEY; see README).
 serve: $(VENV)/.runtime-installed
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY and the rest of the production environment: see README, 'Running it in production'."; exit 1; }

@@ -41,7 +41,8 @@ def check_deployment(app_configs, **kwargs):
         problems.append(
             Warning(
                 "Tasks run inside web requests: a slow mail server slows signing.",
-                hint="Set TASKS_BACKEND=database and run `manage.py db_worker`.",
+                hint="Set TASKS_BACKEND=database and run `manage.py db_worker` and "
+                "`manage.py send_due_emails --watch`.",
                 id="appeals.W004",
             )
         )

@@ -1,44 +1,43 @@
 """Emails owed to signers: each signature row says which one it still owes.
 
-Signing writes the row and the email it owes in one INSERT (no task row, no
-transaction block: the cheapest write a signature can be). A task sends what the
-rows owe, scheduled at most once however many signatures come in:
+Signing writes the row and the email it owes in one INSERT, and nothing more: no
+task row, no transaction block, no message to a queue or cache. The mailer
+(`manage.py send_due_emails --watch`, on one server or several) looks for rows
+that owe an email every second and sends them. Rows are claimed with SKIP LOCKED,
+so mailers on several servers never send one email twice, and a row is found
+however its signer's request ended.
 
-1. After its write commits, a request adds the "scheduled" marker to the shared
-   cache; only the request that adds it queues the task.
-2. The task removes the marker before it looks for rows.
-
-So a row committed while the marker is there is always found by the task the
-marker stands for, which has not yet looked; and once it has, the next row
-queues another.
+Where tasks run inside the request (development, tests), signing sends at once.
 """
 
 import logging
 import smtplib
-from datetime import timedelta
+import time
+from collections.abc import Callable
 
-from django.core.cache import cache
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from appeals import emails
 from appeals.models import OrganizationSignature, Signature
 
 logger = logging.getLogger(__name__)
 
-SCHEDULED_MARKER = "appeals:due-emails-scheduled"
-# If the worker is down, the marker expires and a later signature queues the task
-# again (an extra run finds nothing to do).
-SCHEDULED_MARKER_SECONDS = 120
-# When the mail server fails, the rest waits this long for the next try.
-RETRY_AFTER = timedelta(minutes=1)
-RETRY_MARKER = "appeals:due-emails-retry"
+# How often the mailer looks for rows that owe an email when it found none.
+POLL_SECONDS = 1
+# After the mail server failed, the mailer waits this long before the next try.
+RETRY_SECONDS = 60
 BATCH_SIZE = 100
 
 
+class MailServerFailed(Exception):
+    """The mail server failed; the unsent rows still owe their emails."""
+
+
 def send_due_emails() -> int:
-    """Send every email the signature rows owe; return how many went out."""
-    cache.delete(SCHEDULED_MARKER)  # From here on, a new row queues another run.
+    """Send every email the signature rows owe; return how many went out.
+
+    Raise MailServerFailed if the mail server fails: what was not sent stays owed.
+    """
     sent = 0
     for model in (Signature, OrganizationSignature):
         while True:
@@ -71,11 +70,9 @@ def _send_batch(model) -> tuple[int, bool]:
         except smtplib.SMTPRecipientsRefused:
             # The server will never take this address: give up on this email only.
             logger.warning("Mail server refused the address of %r", signature.pk)
-        except (smtplib.SMTPException, OSError):
-            logger.exception("Mail server failed; emails wait for the next try")
+        except (smtplib.SMTPException, OSError) as error:
             _give_back(model, rows[position:])
-            _retry_later()
-            return sent, False
+            raise MailServerFailed from error
         except Exception:
             # A fault in this one email (a bug, a broken template) must not cost the
             # other rows of the batch theirs.
@@ -91,12 +88,25 @@ def _give_back(model, rows) -> None:
         model.objects.filter(pk=row.pk, email_due="").update(email_due=row.email_due)
 
 
-def _retry_later() -> None:
-    """Queue one more run after a pause; one at a time, however many runs failed."""
-    from appeals import tasks  # Tasks run this module: import it only when needed.
+def watch(*, should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Send owed emails as rows come in, until should_stop() says so (the mailer)."""
+    while not should_stop():
+        close_old_connections()  # After a database restart, connect again.
+        try:
+            sent = send_due_emails()
+        except MailServerFailed:
+            logger.exception("Mail server failed; emails wait for the next try")
+            pause = RETRY_SECONDS
+        except DatabaseError:
+            logger.exception("Database unreachable; looking again shortly")
+            pause = POLL_SECONDS
+        else:
+            pause = 0 if sent else POLL_SECONDS
+        _sleep(pause, should_stop)
 
-    task = tasks.send_due_signature_emails
-    if not task.get_backend().supports_defer:
-        return  # Development: the next signature tries again.
-    if cache.add(RETRY_MARKER, True, RETRY_AFTER.total_seconds()):
-        task.using(run_after=timezone.now() + RETRY_AFTER).enqueue()
+
+def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:
+    """Sleep, waking up early when told to stop."""
+    deadline = time.monotonic() + seconds
+    while not should_stop() and time.monotonic() < deadline:
+        time.sleep(min(0.2, deadline - time.monotonic()))

@@ -10,10 +10,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from appeals import outbox, sharedcache, tasks
+from appeals import tasks
 from appeals.antispam import Limit, hash_ip, rate_limit_reasons, within_limit
 from appeals.emails import Message
 from appeals.models import (
@@ -240,21 +241,15 @@ def _owe_email(signature: Signature | OrganizationSignature, message: Message) -
 
 
 def _send_due_emails_soon() -> None:
-    """Have the worker send the emails rows owe, once the current write commits."""
-    transaction.on_commit(_schedule_due_emails, robust=True)
+    """Have the emails that rows owe sent once the current write commits.
 
-
-def _schedule_due_emails() -> None:
-    # Once for any number of signatures: see the protocol in appeals.outbox.
-    if not sharedcache.add_flag(
-        outbox.SCHEDULED_MARKER, outbox.SCHEDULED_MARKER_SECONDS
-    ):
-        return
-    try:
-        tasks.send_due_signature_emails.enqueue()
-    except Exception:
-        cache.delete(outbox.SCHEDULED_MARKER)  # The next signature tries again.
-        raise
+    In production the mailer finds the rows by itself within a second (see
+    appeals.outbox): a signature costs no more than its INSERT. Where tasks run
+    inside the request (development, tests), they are sent at once.
+    """
+    task = tasks.send_due_signature_emails
+    if isinstance(task.get_backend(), ImmediateBackend):
+        transaction.on_commit(task.enqueue, robust=True)
 
 
 # --- Signers' own data ------------------------------------------------------

@@ -1,8 +1,8 @@
-"""The shared cache's few primitives beyond get and set, cheap on hot paths.
+"""The shared cache's counters that move together, cheap on the hot path.
 
-Counters that move together in one round trip (rate limits) and flags set at most
-once (the scheduled email run). With Redis (production) they go straight to its
-client; other caches (development, tests) get the same answers through Django's API.
+Rate limits move several counters per submission. With Redis (production) they go
+straight to its client in one round trip; other caches (development, tests) get
+the same answers through Django's API.
 """
 
 import weakref
@@ -20,15 +20,6 @@ def redis_client(backend: RedisCache):
     if client is None:
         client = _redis_clients[backend] = backend._cache.get_client(write=True)
     return client
-
-
-def add_flag(name: str, seconds: int) -> bool:
-    """Set a short-lived flag in the shared cache unless it is there; True if set."""
-    backend = caches["default"]  # Not the `cache` proxy: the backend itself.
-    if isinstance(backend, RedisCache):
-        key = backend.make_key(name)
-        return bool(redis_client(backend).set(key, b"1", nx=True, ex=seconds))
-    return cache.add(name, True, seconds)
 
 
 def increment(keys: list[tuple[str, int]]) -> list[int]:

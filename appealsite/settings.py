@@ -169,8 +169,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Background tasks --------------------------------------------------------
 
 # "immediate" runs tasks in the request (development, tests); "database" queues
-# them for `python manage.py db_worker` (production): emails then never wait for,
-# or fail with, the mail server.
+# them for `python manage.py db_worker` (production), and the emails signatures owe
+# are sent by the mailer (`manage.py send_due_emails --watch`): they then never wait
+# for, or fail with, the mail server.
 TASK_BACKENDS = {
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",

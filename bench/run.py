@@ -258,8 +258,8 @@ SIGN_PROFILE: dict = {}
 # Frames worth naming in the profile summary: ours and Django's request machinery.
 PROFILE_FRAMES = re.compile(
     r"^(sign|signable_appeal|_record|_insert_or_existing|_owe_email|"
-    r"_schedule_due_emails|rate_limit_reasons|hash_ip|BaseForm\.is_valid|"
-    r"SignatureForm\.__init__|QuerySet\.create|CsrfViewMiddleware\.process_view|"
+    r"rate_limit_reasons|hash_ip|BaseForm\.is_valid|insert_row|"
+    r"SignatureForm\.__init__|CsrfViewMiddleware\.process_view|"
     r"redirect|WSGIHandler\.__call__) "
 )
 

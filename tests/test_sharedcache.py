@@ -1,20 +1,10 @@
-"""The shared cache's counters and flags, on both kinds of cache."""
+"""The shared cache's counters, on both kinds of cache."""
 
 import pytest
-from django.core.cache import cache
 
-from appeals.sharedcache import add_flag, increment
+from appeals.sharedcache import increment
 
 pytestmark = pytest.mark.usefixtures("shared_cache")
-
-
-def test_a_flag_is_set_once_until_it_is_deleted():
-    assert add_flag("flag", 60) is True
-    assert add_flag("flag", 60) is False
-
-    cache.delete("flag")
-
-    assert add_flag("flag", 60) is True
 
 
 def test_counters_move_together_each_on_its_own_count():

@@ -1,17 +1,23 @@
-"""With the production queue, emails and count folding wait for the worker."""
+"""With the production queue: the mailer sends what rows owe, counts are folded."""
 
+import os
+import signal
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from appeals import outbox
 from appeals.models import Signature
 from appeals.services import confirm_signature, withdraw_signature
 from tests.factories import form_shown, make_appeal
 from tests.mail_backends import LOCMEM, use_mail_server
+from tests.test_counting import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,14 +51,12 @@ def sign(client, appeal, email):
     )
 
 
-def queued_email_runs():
-    return DBTaskResult.objects.filter(
-        task_path="appeals.tasks.send_due_signature_emails", status="READY"
-    ).count()
+def mailer_pass():
+    """What the mailer (send_due_emails --watch) does each second."""
+    return outbox.send_due_emails()
 
 
-@pytest.mark.usefixtures("shared_cache")
-def test_signers_get_their_emails_from_one_queued_run_however_many_sign(
+def test_signing_only_writes_the_row_and_the_mailer_sends_what_it_owes(
     client, database_queue, mailoutbox
 ):
     appeal = make_appeal()
@@ -61,10 +65,10 @@ def test_signers_get_their_emails_from_one_queued_run_however_many_sign(
         assert sign(client, appeal, email).status_code == 302
 
     assert mailoutbox == []
-    assert queued_email_runs() == 1
+    assert not DBTaskResult.objects.exists()  # No task row, nothing queued.
     assert Signature.objects.filter(email_due="confirm").count() == 3
 
-    run_worker()
+    assert mailer_pass() == 3
 
     assert sorted(message.to[0] for message in mailoutbox) == [
         "ann@example.org",
@@ -72,11 +76,7 @@ def test_signers_get_their_emails_from_one_queued_run_however_many_sign(
         "cy@example.org",
     ]
     assert not Signature.objects.exclude(email_due="").exists()
-    # The run cleared its marker: the next signer queues a run of their own.
-    sign(client, appeal, "dee@example.org")
-    assert queued_email_runs() == 1
-    run_worker()
-    assert mailoutbox[-1].to == ["dee@example.org"]
+    assert mailer_pass() == 0  # Each email goes once.
 
 
 def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
@@ -85,19 +85,14 @@ def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
     appeal = make_appeal()
     use_mail_server(settings, "tests.mail_backends.UnreachableServerBackend")
     sign(client, appeal, "ann@example.org")
+    sign(client, appeal, "bob@example.org")
 
-    run_worker()
-    sign(client, appeal, "bob@example.org")  # Another failed run: no second retry.
-    run_worker()
+    with pytest.raises(outbox.MailServerFailed):
+        mailer_pass()
 
     assert Signature.objects.filter(email_due="confirm").count() == 2
-    [retry] = DBTaskResult.objects.filter(status="READY")
-    assert retry.run_after > timezone.now() + timedelta(seconds=50)
-
     use_mail_server(settings, LOCMEM)
-    DBTaskResult.objects.update(run_after=timezone.now())
-    run_worker()
-
+    mailer_pass()
     assert sorted(message.to[0] for message in mailoutbox) == [
         "ann@example.org",
         "bob@example.org",
@@ -113,11 +108,84 @@ def test_an_address_the_server_refuses_does_not_hold_up_the_others(
     sign(client, appeal, "nobody@refused.example")
     sign(client, appeal, "ann@example.org")
 
-    run_worker()
+    mailer_pass()
 
     assert [message.to for message in mailoutbox] == [["ann@example.org"]]
     assert not Signature.objects.exclude(email_due="").exists()
-    assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+class Mailer:
+    """Runs outbox.watch() for a given number of rounds, recording its pauses."""
+
+    def __init__(self, monkeypatch, rounds):
+        self.rounds, self.pauses = rounds, []
+        monkeypatch.setattr(outbox, "_sleep", self.sleep)
+
+    def sleep(self, seconds, should_stop):
+        self.pauses.append(seconds)
+
+    def should_stop(self):
+        return len(self.pauses) >= self.rounds
+
+    def run(self):
+        outbox.watch(should_stop=self.should_stop)
+        return self.pauses
+
+
+def test_the_mailer_sends_as_rows_come_in_and_waits_when_there_are_none(
+    client, database_queue, mailoutbox, monkeypatch
+):
+    sign(client, make_appeal(), "ann@example.org")
+
+    pauses = Mailer(monkeypatch, rounds=2).run()
+
+    assert [message.to for message in mailoutbox] == [["ann@example.org"]]
+    # Straight on after sending (more may have come in), then a second's wait.
+    assert pauses == [0, outbox.POLL_SECONDS]
+
+
+def test_the_mailer_waits_a_minute_after_the_mail_server_failed(
+    client, database_queue, mailoutbox, monkeypatch, settings
+):
+    sign(client, make_appeal(), "ann@example.org")
+    use_mail_server(settings, "tests.mail_backends.UnreachableServerBackend")
+
+    pauses = Mailer(monkeypatch, rounds=1).run()
+
+    assert pauses == [outbox.RETRY_SECONDS]
+    assert Signature.objects.filter(email_due="confirm").count() == 1
+
+
+def test_the_mailer_keeps_going_when_the_database_is_unreachable(
+    database_queue, monkeypatch
+):
+    def unreachable():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(outbox, "send_due_emails", unreachable)
+
+    pauses = Mailer(monkeypatch, rounds=2).run()
+
+    assert pauses == [outbox.POLL_SECONDS, outbox.POLL_SECONDS]
+
+
+def test_the_mailer_command_stops_on_sigterm_after_the_batch_in_hand(monkeypatch):
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    seen = []
+
+    def watch(*, should_stop):
+        seen.append(should_stop())
+        os.kill(os.getpid(), signal.SIGTERM)
+        seen.append(should_stop())
+
+    monkeypatch.setattr(outbox, "watch", watch)
+    try:
+        call_command("send_due_emails", "--watch", stdout=StringIO())
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+
+    assert seen == [False, True]
 
 
 def test_count_changes_are_folded_by_one_delayed_task(database_queue):
@@ -147,7 +215,7 @@ def test_a_signature_withdrawn_before_its_email_went_out_gets_none(
     signature = Signature.objects.get()
 
     withdraw_signature(signature=signature)
-    run_worker()
+    mailer_pass()
 
     assert mailoutbox == []
     signature.refresh_from_db()
@@ -162,7 +230,31 @@ def test_an_email_that_cannot_be_written_does_not_cost_the_others_theirs(
     sign(client, appeal, "bob@example.org")
     Signature.objects.filter(email="ann@example.org").update(email_due="no-such-email")
 
-    run_worker()
+    mailer_pass()
 
     assert [message.to for message in mailoutbox] == [["bob@example.org"]]
+    assert not Signature.objects.exclude(email_due="").exists()
+
+
+@pytest.mark.postgres
+def test_mailers_running_at_once_send_each_owed_email_once(mailoutbox):
+    appeal = make_appeal()
+    Signature.objects.bulk_create(
+        Signature(
+            appeal=appeal,
+            full_name="Ann",
+            email=f"signer{number}@example.org",
+            email_normalized=f"signer{number}@example.org",
+            country="UA",
+            email_due="confirm",
+        )
+        for number in range(250)
+    )
+
+    sent = run_in_threads(4, lambda i: outbox.send_due_emails())
+
+    assert sum(sent) == 250
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        f"signer{number}@example.org" for number in range(250)
+    )
     assert not Signature.objects.exclude(email_due="").exists()

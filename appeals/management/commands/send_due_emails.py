@@ -1,17 +1,46 @@
-"""Send the emails signature rows still owe, without waiting for the worker."""
+"""Send the emails signature rows owe: once, or as the mailer that keeps looking."""
 
-from django.core.management.base import BaseCommand
+import signal
 
-from appeals.outbox import send_due_emails
+from django.core.management.base import BaseCommand, CommandError
+
+from appeals import outbox
 
 
 class Command(BaseCommand):
     help = (
-        "Send every confirmation or already-signed email that signatures still owe. "
-        "The task worker does this within seconds; run it by hand after a cache or "
-        "mail server outage (the daily jobs run it too)."
+        "Send every confirmation or already-signed email that signatures owe. With "
+        "--watch, keep looking every second until stopped: the mailer that "
+        "production runs beside the task worker."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--watch",
+            action="store_true",
+            help="Keep sending as signatures come in, until SIGTERM or Ctrl+C.",
+        )
+
     def handle(self, *args, **options):
-        sent = send_due_emails()
+        if options["watch"]:
+            self.watch()
+            return
+        try:
+            sent = outbox.send_due_emails()
+        except outbox.MailServerFailed as error:
+            raise CommandError(
+                "The mail server failed; what was not sent is still owed."
+            ) from error
         self.stdout.write(f"Emails sent: {sent}.")
+
+    def watch(self):
+        stopping = []
+
+        def stop(signum, frame):
+            stopping.append(signum)  # Finish the batch in hand: no email half-sent.
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write("Sending emails as signatures come in; Ctrl+C stops.")
+        outbox.watch(should_stop=lambda: bool(stopping))
+        self.stdout.write("Stopped.")
