@@ -1,8 +1,11 @@
 """Signing, confirming and withdrawing, by a person or for an organization."""
 
+import functools
+
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -67,7 +70,13 @@ def sign(request, slug):
         )
     except ValidationError:
         return refuse_signing(request, appeal.original)
-    return redirect("appeals:check_email", slug=appeal.slug)
+    return HttpResponseRedirect(check_email_url(appeal.slug))
+
+
+@functools.lru_cache(maxsize=1024)
+def check_email_url(slug: str) -> str:
+    """The page every sign form leads to, its address made once per process."""
+    return reverse("appeals:check_email", kwargs={"slug": slug})
 
 
 def signer_data(form) -> dict:
