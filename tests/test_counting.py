@@ -1,17 +1,14 @@
 """The confirmed count: exact, folded from deltas, checked against the rows."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from appeals.counting import fold_signature_counts, recount_signatures
 from appeals.models import Appeal, Signature, SignatureCountDelta
 from appeals.services import confirm_signature, withdraw_signature
+from tests.concurrency import run_in_threads
 from tests.factories import form_shown, make_appeal, make_signature
 
 
@@ -94,26 +91,6 @@ def test_recount_command_reports_what_it_corrected():
     out = StringIO()
     call_command("recount_signatures", stdout=out)
     assert "All counts were exact." in out.getvalue()
-
-
-def run_in_threads(count, work, *, at_once=16):
-    """Run work(0) .. work(count - 1) on `at_once` threads; return the results.
-
-    Each thread has its own database connection, like a separate app worker; the
-    first `at_once` calls start together at a barrier.
-    """
-    barrier = threading.Barrier(min(count, at_once))
-
-    def runner(index):
-        try:
-            if index < at_once:
-                barrier.wait()
-            return work(index)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=at_once) as pool:
-        return list(pool.map(runner, range(count)))
 
 
 def sign_data(email):

@@ -15,9 +15,9 @@ from django_tasks_db.models import DBTaskResult
 from appeals import outbox
 from appeals.models import Signature
 from appeals.services import confirm_signature, withdraw_signature
+from tests.concurrency import run_in_threads
 from tests.factories import form_shown, make_appeal
 from tests.mail_backends import LOCMEM, use_mail_server
-from tests.test_counting import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,9 +1,9 @@
 """One-row INSERTs whose SQL is built once per model: the signing hot path.
 
 Django compiles every INSERT anew, field by field. For a signature (twenty
-columns) that compiling was an eighth of a sign request's CPU in a wave, more than
-the database's own work on the row. insert_row() writes the row that save() would
-write, with the statement's text made once per model and database.
+columns) that compiling was a sixth of a sign request's CPU in a wave. insert_row()
+writes the row that save() would write, with the statement's text made once per
+model and database.
 """
 
 from django.db import connections, router
