@@ -483,14 +483,36 @@ def main() -> int:
         "connections": CONNECTIONS,
         "duration_seconds": DURATION,
     }
+    page_size = 0
+    form: dict = {}
+
+    def r1(seconds):
+        return wrk(f"{site.base}/bench/r1/{page_size}/", seconds)
+
+    def r2(seconds):
+        return wrk(f"{site.base}/bench/r2/", seconds, "post.lua")
+
+    def page(seconds):
+        return wrk(f"{site.base}/appeals/{SLUG}/", seconds)
+
+    def sign(seconds, path=f"/appeals/{SLUG}/sign/"):
+        return wrk(site.base, seconds, "sign.lua", {**form, "BENCH_PATH": path})
+
     try:
         site.create()
         site.add_signatures(1_000)
         site.start()
-        log("1,000 signatures: appeal page and sign POST")
-        small = {
-            "page": wrk(f"{site.base}/appeals/{SLUG}/", SHORT_DURATION),
-            "sign": wrk(site.base, SHORT_DURATION, "sign.lua", sign_env(site)),
+        log("1,000 signatures: appeal page and sign POST, with their reference points")
+        page_size = page_weight(site)["html_bytes"]
+        form = sign_env(site)
+        small_pairs = {
+            "page": paired(r1, page, SHORT_DURATION),
+            "sign": paired(r2, sign, SHORT_DURATION),
+        }
+        small = {name: merged(slices) for name, (_r, slices) in small_pairs.items()}
+        small_references = {
+            name: merged(reference)["requests_per_second"]
+            for name, (reference, _slices) in small_pairs.items()
         }
         site.stop()
         site.add_signatures(SIGNATURES - 1_000)
@@ -501,17 +523,8 @@ def main() -> int:
         form = sign_env(site)
         profiler = Profiler(site)
 
-        def r1(seconds):
-            return wrk(f"{site.base}/bench/r1/{page_size}/", seconds)
-
-        def r2(seconds):
-            return wrk(f"{site.base}/bench/r2/", seconds, "post.lua")
-
-        def sign(seconds, path=f"/appeals/{SLUG}/sign/"):
-            return wrk(site.base, seconds, "sign.lua", {**form, "BENCH_PATH": path})
-
         pairs = {
-            "page": paired(r1, lambda s: wrk(f"{site.base}/appeals/{SLUG}/", s)),
+            "page": paired(r1, page),
             "count_json": paired(
                 r1, lambda s: wrk(f"{site.base}/appeals/{SLUG}/count.json", s)
             ),
@@ -549,13 +562,14 @@ def main() -> int:
         }
         floors = {name: merged(slices) for name, (_r, slices) in floor_pairs.items()}
         memory = site.worker_memory_mb()
-        sign_runs = [small["sign"], *pairs["sign"][1], profiled_sign]
+        sign_runs = [*small_pairs["sign"][1], *pairs["sign"][1], profiled_sign]
         database = check_database(site, sign_runs)
         scenarios["sign"]["profile"] = profiler.save()
         export_seconds = time_exports(site)
         size = site.sql("SELECT pg_size_pretty(pg_database_size(current_database()))")
         results.update(
             small=small,
+            small_references=small_references,
             scenarios=scenarios,
             references=references,
             floors=floors,
@@ -612,6 +626,17 @@ def verdicts(results: dict) -> dict:
     return {name: {"met": bool(met)} for name, met in checks.items()}
 
 
+def growth(results: dict, name: str) -> tuple[float, float, float, float]:
+    """A scenario's ratio and rate at 1,000 signatures and at the full count."""
+    small = results["small"][name]["requests_per_second"]
+    return (
+        small / results["small_references"][name],
+        ratio(results, name),
+        small,
+        results["scenarios"][name]["requests_per_second"],
+    )
+
+
 def report(results: dict) -> None:
     s = results["scenarios"]
     reference_name = {"page": "R1", "count_json": "R1", "last_page": "R1", "sign": "R2"}
@@ -648,16 +673,14 @@ def report(results: dict) -> None:
         )
     lines += ["", "sign POST, share of on-CPU samples (py-spy, all workers):"]
     lines += [f"  {share:>5.1f}%  {name}" for name, share in s["sign"]["profile"]]
-    small = results["small"]
     lines += [
         "",
-        "cost growth (1,000 -> {:,} signatures): page {:.0f} -> {:.0f} req/s, "
-        "sign {:.0f} -> {:.0f} req/s".format(
+        "cost growth (1,000 -> {:,} signatures, each to its reference point at the "
+        "same moments): page {:.2f} -> {:.2f} x R1 ({:.0f} -> {:.0f} req/s), "
+        "sign {:.2f} -> {:.2f} x R2 ({:.0f} -> {:.0f} req/s)".format(
             results["signatures"],
-            small["page"]["requests_per_second"],
-            s["page"]["requests_per_second"],
-            small["sign"]["requests_per_second"],
-            s["sign"]["requests_per_second"],
+            *growth(results, "page"),
+            *growth(results, "sign"),
         ),
         "worker memory: {rss_mb:.0f} MB now, {peak_rss_mb:.0f} MB peak".format(
             **results["worker_memory"]
