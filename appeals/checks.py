@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
+from appeals import tasks
+
 CSP_MIDDLEWARE = "django.middleware.csp.ContentSecurityPolicyMiddleware"
 
 
@@ -37,7 +39,7 @@ def check_deployment(app_configs, **kwargs):
                 id="appeals.W003",
             )
         )
-    if settings.TASKS["default"]["BACKEND"].endswith("ImmediateBackend"):
+    if tasks.run_in_request():
         problems.append(
             Warning(
                 "Tasks run inside web requests: a slow mail server slows signing.",

@@ -10,7 +10,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -209,7 +208,7 @@ def _change_count(appeal: Appeal, delta: int) -> None:
 def _schedule_count_refresh() -> None:
     """Fold count changes soon: once per window, however many changes come in."""
     task = tasks.fold_signature_counts
-    if not task.get_backend().supports_defer:
+    if tasks.run_in_request():
         task.enqueue()  # Development and tests: fold right away.
         return
     if cache.add("appeals:count-refresh-scheduled", True, COUNT_REFRESH_SECONDS):
@@ -247,9 +246,8 @@ def _send_due_emails_soon() -> None:
     appeals.outbox): a signature costs no more than its INSERT. Where tasks run
     inside the request (development, tests), they are sent at once.
     """
-    task = tasks.send_due_signature_emails
-    if isinstance(task.get_backend(), ImmediateBackend):
-        transaction.on_commit(task.enqueue, robust=True)
+    if tasks.run_in_request():
+        transaction.on_commit(tasks.send_due_signature_emails.enqueue, robust=True)
 
 
 # --- Signers' own data ------------------------------------------------------

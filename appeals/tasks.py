@@ -1,8 +1,18 @@
 """Background work, run by the task worker (see README, "How signing works")."""
 
-from django.tasks import task
+from django.tasks import task, task_backends
+from django.tasks.backends.immediate import ImmediateBackend
 
 from appeals import counting, emails, outbox
+
+
+def run_in_request() -> bool:
+    """Whether tasks run at once, inside the request that queues them.
+
+    So in development and tests; production queues them for `manage.py db_worker`,
+    and the mailer sends the emails signatures owe (see appeals.outbox).
+    """
+    return isinstance(task_backends["default"], ImmediateBackend)
 
 
 @task

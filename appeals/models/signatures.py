@@ -88,7 +88,7 @@ class ConfirmedByEmail(models.Model):
     emails_sent_on = models.DateField(null=True, blank=True, editable=False)
     emails_sent_count = models.PositiveSmallIntegerField(default=0, editable=False)
     # The email this row still owes its address ("confirm", "already_signed"), or
-    # "": the row is its own outbox, emptied by a task (see appeals.outbox).
+    # "": the row is its own outbox, emptied by the mailer (see appeals.outbox).
     email_due = models.CharField(max_length=20, blank=True, editable=False)
 
     class Meta:
