@@ -145,9 +145,8 @@ def _insert_or_existing(model, **fields):
     except IntegrityError:
         # The same address signed before, or is signing right now in another
         # request: the unique constraint let only one row in. Use that one.
-        email_normalized = normalize_email(fields["email"])
         existing = model.objects.get(
-            appeal=fields["appeal"], email_normalized=email_normalized
+            appeal=fields["appeal"], email_normalized=signature.email_normalized
         )
         return existing, False
 
