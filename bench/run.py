@@ -291,6 +291,20 @@ def merged(slices: list[dict]) -> dict:
     return result
 
 
+def summarized(pairs: dict[str, tuple[list, list]]) -> tuple[dict, dict]:
+    """Return each scenario merged over its slices, and its reference point's rate.
+
+    `pairs` maps a scenario's name to what paired() returned for it.
+    """
+    return (
+        {name: merged(slices) for name, (_reference, slices) in pairs.items()},
+        {
+            name: merged(reference)["requests_per_second"]
+            for name, (reference, _slices) in pairs.items()
+        },
+    )
+
+
 # Frames worth naming in the profile summary: ours and Django's request machinery.
 PROFILE_FRAMES = re.compile(
     r"^(sign|signable_appeal|_record|_insert_or_existing|_owe_email|"
@@ -509,11 +523,7 @@ def main() -> int:
             "page": paired(r1, page, SHORT_DURATION),
             "sign": paired(r2, sign, SHORT_DURATION),
         }
-        small = {name: merged(slices) for name, (_r, slices) in small_pairs.items()}
-        small_references = {
-            name: merged(reference)["requests_per_second"]
-            for name, (reference, _slices) in small_pairs.items()
-        }
+        small, small_references = summarized(small_pairs)
         site.stop()
         site.add_signatures(SIGNATURES - 1_000)
         site.start()
@@ -545,22 +555,19 @@ def main() -> int:
         }
         # Profiled on its own: py-spy's sampling takes CPU from the workers.
         profiled_sign = profiler.around(lambda: sign(SHORT_DURATION), SHORT_DURATION)
-        references = {
-            name: merged(reference)["requests_per_second"]
-            for name, (reference, _slices) in {**pairs, **floor_pairs}.items()
-        }
+        measured, references = summarized(pairs)
+        floors, floor_references = summarized(floor_pairs)
+        references.update(floor_references)
+        r1_slices = [
+            part
+            for name in ("page", "count_json", "last_page")
+            for part in pairs[name][0]
+        ]
         scenarios = {
-            "R1": merged(
-                [
-                    part
-                    for name in ("page", "count_json", "last_page")
-                    for part in pairs[name][0]
-                ]
-            ),
+            "R1": merged(r1_slices),
             "R2": merged(pairs["sign"][0]),
-            **{name: merged(slices) for name, (_reference, slices) in pairs.items()},
+            **measured,
         }
-        floors = {name: merged(slices) for name, (_r, slices) in floor_pairs.items()}
         memory = site.worker_memory_mb()
         sign_runs = [*small_pairs["sign"][1], *pairs["sign"][1], profiled_sign]
         database = check_database(site, sign_runs)
