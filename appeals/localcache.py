@@ -10,14 +10,26 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_ENTRIES = 2000
+_MISSING = object()
 _entries: dict[str, tuple[float, Any]] = {}
 
 
-def get_or_set(key: str, seconds: float, produce: Callable[[], Any]) -> Any:
-    now = time.monotonic()
+def get(key: str, default: Any = None) -> Any:
+    """The value kept under key, or the default once its time is up."""
     entry = _entries.get(key)
-    if entry is not None and entry[0] > now:
+    if entry is not None and entry[0] > time.monotonic():
         return entry[1]
+    return default
+
+
+def get_or_set(key: str, seconds: float, produce: Callable[[], Any]) -> Any:
+    """The value kept under key; produced and kept for seconds if there is none.
+
+    None is kept like any other value (an address that leads nowhere stays so).
+    """
+    value = get(key, _MISSING)
+    if value is not _MISSING:
+        return value
     value = produce()
     put(key, seconds, value)
     return value

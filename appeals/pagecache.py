@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 from appeals import localcache
 
 CSRF_PLACEHOLDER = "__csrf_token_for_this_reader__"
-# Each worker also keeps the copy this long, sparing the trip to the shared cache.
+# Each process keeps its copy this long before it looks at the shared cache again.
 LOCAL_SECONDS = 1
 # How long past its time an old copy may still be served while a new one renders.
 STALE_SECONDS = 30
@@ -36,24 +36,13 @@ def cached_page(view):
             return view(request, *args, **kwargs)
         path = request.get_full_path().encode()
         key = f"appeals:page:{get_language()}:{hashlib.sha256(path).hexdigest()}"
-        cached = localcache.get_or_set(key, LOCAL_SECONDS, lambda: cache.get(key))
-        # An old copy is served while one request renders a new one: readers never
-        # queue behind a page being rendered (no stampede when a copy expires).
-        if cached is None or (
-            cached[2] < time.time() and cache.add(f"{key}:rendering", True, 10)
-        ):
-            request.render_for_page_cache = True
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200 or not response.get(
-                "Content-Type", ""
-            ).startswith("text/html"):
-                return response
-            if hasattr(response, "render"):  # A TemplateResponse renders lazily.
-                response.render()
-            fresh_until = time.time() + settings.PAGE_CACHE_SECONDS
-            cached = (response.content, response.get("Content-Type"), fresh_until)
-            cache.set(key, cached, settings.PAGE_CACHE_SECONDS + STALE_SECONDS)
-            cache.delete(f"{key}:rendering")
+        cached = localcache.get(key)
+        if cached is None:
+            cached, response = _shared_copy(
+                key, lambda: _render(request, view, *args, **kwargs)
+            )
+            if cached is None:
+                return response  # Not a page to keep: an error, a redirect.
             localcache.put(key, LOCAL_SECONDS, cached)
         content, content_type, _fresh_until = cached
         response = HttpResponse(
@@ -66,6 +55,43 @@ def cached_page(view):
         return response
 
     return wrapper
+
+
+def _shared_copy(key: str, render):
+    """The shared cache's copy of a page, rendered anew if it is missing or old.
+
+    Return (copy, None), or (None, the response) if the page is not one to keep.
+    An old copy is served while one process renders a new one: readers never queue
+    behind a page being rendered. A process looks here once per LOCAL_SECONDS and
+    renders only if the copy here is old, so a copy that another process has just
+    rendered is not rendered again (four workers once rendered each copy in turn).
+    """
+    old = cache.get(key)
+    lock = f"{key}:rendering"
+    if old is not None and (old[2] >= time.time() or not cache.add(lock, True, 10)):
+        return old, None
+    try:
+        response = render()
+        if response.status_code != 200 or not response.get(
+            "Content-Type", ""
+        ).startswith("text/html"):
+            return None, response
+        fresh_until = time.time() + settings.PAGE_CACHE_SECONDS
+        cached = (response.content, response.get("Content-Type"), fresh_until)
+        cache.set(key, cached, settings.PAGE_CACHE_SECONDS + STALE_SECONDS)
+        return cached, None
+    finally:
+        if old is not None:  # This process took the lock.
+            cache.delete(lock)
+
+
+def _render(request, view, *args, **kwargs):
+    """Render the page with placeholders where each reader's CSRF token goes."""
+    request.render_for_page_cache = True
+    response = view(request, *args, **kwargs)
+    if hasattr(response, "render"):  # A TemplateResponse renders lazily.
+        response.render()
+    return response
 
 
 def _cacheable(request) -> bool:

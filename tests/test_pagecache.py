@@ -101,3 +101,31 @@ def test_an_old_copy_is_served_while_one_request_renders_anew(client):
     cache.delete(f"{key}:rendering")
     localcache.clear()
     assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
+
+
+def test_a_copy_one_process_rendered_anew_is_not_rendered_again_by_another(
+    client, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    from appeals import localcache
+
+    appeal = make_appeal(title="Before")
+    client.get(appeal.get_absolute_url())
+    [key] = [k for k in cache._cache if ":appeals:page:" in k]
+    key = key.split(":", 2)[2]
+    content, content_type, _fresh_until = cache.get(key)
+    old_copy = (content, content_type, 0)  # Its time is up.
+    cache.set(key, old_copy)
+    Appeal.objects.filter(pk=appeal.pk).update(title="After")
+    localcache.clear()
+    assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
+
+    # Another process still holds the old copy for its second: it serves it...
+    localcache.put(key, 1, old_copy)
+    with django_assert_num_queries(0):
+        assert "Before" in Client().get(appeal.get_absolute_url()).content.decode()
+    # ...and then takes the new one from the shared cache instead of rendering.
+    localcache.forget(key)
+    with django_assert_num_queries(0):
+        assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
