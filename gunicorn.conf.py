@@ -3,6 +3,7 @@
 Everything can be set from the environment; the defaults suit a small server.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -35,3 +36,15 @@ def when_ready(server):
     from appeals.warmup import warm_up
 
     warm_up()
+
+
+def pre_fork(server, worker):
+    """Just before a worker is forked: hide the master's objects from the collector.
+
+    A worker's full garbage collections would otherwise walk the whole loaded app
+    (about 100,000 objects) and, by touching each one, copy every page of memory it
+    shares with the master: 200 ms each on a small server, a latency spike in every
+    worker a few seconds apart (make bench's page p99). Frozen, they are never
+    walked; what a worker makes itself is collected as usual.
+    """
+    gc.freeze()
