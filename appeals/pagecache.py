@@ -64,7 +64,7 @@ def _shared_copy(key: str, render):
     An old copy is served while one process renders a new one: readers never queue
     behind a page being rendered. A process looks here once per LOCAL_SECONDS and
     renders only if the copy here is old, so a copy that another process has just
-    rendered is not rendered again (four workers once rendered each copy in turn).
+    rendered is not rendered again.
     """
     old = cache.get(key)
     lock = f"{key}:rendering"

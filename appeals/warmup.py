@@ -37,8 +37,7 @@ HOT_TEMPLATES = [
 
 
 def warm_up() -> None:
-    """Load the lazy modules; compile the hot templates, the sign form and the URL
-    map in every language."""
+    """Import what a first request would; compile the hot pages in every language."""
     for module in LAZY_MODULES:
         importlib.import_module(module)
     # What the middleware and the template engine import on the first request.
