@@ -88,10 +88,7 @@ def test_an_old_copy_is_served_while_one_request_renders_anew(client):
 
     appeal = make_appeal(title="Before")
     client.get(appeal.get_absolute_url())
-    [key] = [k for k in cache._cache if ":appeals:page:" in k]
-    key = key.split(":", 2)[2]
-    content, content_type, _fresh_until = cache.get(key)
-    cache.set(key, (content, content_type, 0))  # Its time is up.
+    key, _old_copy = expire_the_cached_copy()
     Appeal.objects.filter(pk=appeal.pk).update(title="After")
     localcache.clear()
 
@@ -106,17 +103,11 @@ def test_an_old_copy_is_served_while_one_request_renders_anew(client):
 def test_a_copy_one_process_rendered_anew_is_not_rendered_again_by_another(
     client, django_assert_num_queries
 ):
-    from django.core.cache import cache
-
     from appeals import localcache
 
     appeal = make_appeal(title="Before")
     client.get(appeal.get_absolute_url())
-    [key] = [k for k in cache._cache if ":appeals:page:" in k]
-    key = key.split(":", 2)[2]
-    content, content_type, _fresh_until = cache.get(key)
-    old_copy = (content, content_type, 0)  # Its time is up.
-    cache.set(key, old_copy)
+    key, old_copy = expire_the_cached_copy()
     Appeal.objects.filter(pk=appeal.pk).update(title="After")
     localcache.clear()
     assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
@@ -129,3 +120,15 @@ def test_a_copy_one_process_rendered_anew_is_not_rendered_again_by_another(
     localcache.forget(key)
     with django_assert_num_queries(0):
         assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
+
+
+def expire_the_cached_copy():
+    """Make the one cached page's time up; return its key and the old copy."""
+    from django.core.cache import cache
+
+    [key] = [k for k in cache._cache if ":appeals:page:" in k]
+    key = key.split(":", 2)[2]
+    content, content_type, _fresh_until = cache.get(key)
+    old_copy = (content, content_type, 0)
+    cache.set(key, old_copy)
+    return key, old_copy
