@@ -1,4 +1,4 @@
-"""The public forms: the country list and its select."""
+"""The public forms: the country list, its select and its check."""
 
 import pytest
 from django import forms
@@ -32,3 +32,15 @@ def test_countries_are_listed_in_the_readers_language_and_escaped():
     with translation.override("en"):
         html = str(SignatureForm()["country"])
     assert '<option value="CI">Côte d&#x27;Ivoire</option>' in html
+
+
+@pytest.mark.parametrize("form_class", [SignatureForm, OrganizationSignatureForm])
+def test_a_country_is_accepted_exactly_when_django_would_find_it_in_the_list(
+    form_class,
+):
+    field = form_class().fields["country"]
+    listed = [code for code, _name in field.choices]
+
+    for code in [*listed, "XX", "ua", "UA ", "U", None]:
+        assert field.valid_value(code) == forms.ChoiceField.valid_value(field, code)
+    assert len(listed) == len(countries) + 1  # With the empty "Choose a country".
