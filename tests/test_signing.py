@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.db import OperationalError, connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
-from appeals.models import Appeal, Signature
+from appeals.models import Appeal, Signature, SiteSettings
 from appeals.tokens import Purpose, make_token
-from appeals.views.signing import SIGNABLE_APPEAL_SECONDS
+from appeals.views.signing import SIGNABLE_APPEAL_SECONDS, signable_appeal
 from tests.factories import form_shown, make_appeal, make_signature
 from tests.mail_backends import use_mail_server
 
@@ -182,6 +183,66 @@ def test_a_broken_mail_server_never_loses_the_signature_or_shows_an_error(
     assert response.status_code == 302
     assert client.get(response.headers["Location"]).status_code == 200
     assert Signature.objects.get().status == Signature.Status.PENDING
+
+
+def begin_request():
+    """What Django does to the persistent connection as a request begins.
+
+    (The test client leaves it out: it keeps one connection for the whole test.)
+    """
+    connection.close_if_unusable_or_obsolete()
+
+
+def test_a_signature_s_insert_is_the_check_of_its_database_connection(
+    client, appeal, monkeypatch
+):
+    sign(client, appeal, email="first@example.org")  # The connection is open.
+    signable_appeal(appeal.slug)  # Remembered: the INSERT is the first query.
+    SiteSettings.current()
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or True)
+    begin_request()
+
+    response = sign(client, appeal, email="second@example.org")
+
+    assert response.status_code == 302
+    assert checks == []  # No SELECT 1 sent before the INSERT.
+    assert appeal.signatures.filter(email_normalized="second@example.org").exists()
+
+
+@pytest.mark.postgres
+def test_a_signature_is_saved_after_the_database_dropped_the_connection(client, appeal):
+    sign(client, appeal, email="first@example.org")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:  # As a database restart would.
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    other.close()
+    begin_request()
+
+    response = sign(client, appeal, email="second@example.org")
+
+    assert response.status_code == 302
+    assert appeal.signatures.filter(email_normalized="second@example.org").count() == 1
+
+
+def test_an_insert_refused_on_a_working_connection_is_not_sent_again(appeal):
+    attempts = []
+
+    def refuse(execute, sql, params, many, context):
+        attempts.append(sql)
+        raise OperationalError("canceling statement due to statement timeout")
+
+    signature = Signature(
+        appeal=appeal, full_name="Ann", email="ann@example.org", country="UA"
+    )
+    with connection.execute_wrapper(refuse), pytest.raises(OperationalError):
+        signature.insert()
+
+    assert len(attempts) == 1
+    assert not appeal.signatures.exists()
 
 
 def test_opening_the_confirmation_link_changes_nothing(client, appeal, mailoutbox):
