@@ -110,16 +110,21 @@ def within_limits(checks: list[tuple[Limit, tuple]]) -> list[bool]:
 
     With Redis, all counters move in one round trip.
     """
-    keys = []
-    for limit, scope in checks:
-        window = int(time.time() // limit.seconds)
-        name = ":".join(["appeals:rate", limit.name, *map(str, scope), str(window)])
-        keys.append((name, limit.seconds + 1))
-    counts = sharedcache.increment(keys)
+    now = time.time()
+    counts = sharedcache.increment(
+        [_counter(limit, scope, now) for limit, scope in checks]
+    )
     return [
         count <= limit.count
         for count, (limit, _scope) in zip(counts, checks, strict=True)
     ]
+
+
+def _counter(limit: Limit, scope: tuple, at: float) -> tuple[str, int]:
+    """The counter's key for the window that `at` falls in, and its time to live."""
+    window = int(at // limit.seconds)
+    name = ":".join(["appeals:rate", limit.name, *map(str, scope), str(window)])
+    return name, limit.seconds + 1
 
 
 def signing_limits() -> dict[str, Limit]:
@@ -129,20 +134,53 @@ def signing_limits() -> dict[str, Limit]:
     }
 
 
-def rate_limit_reasons(*, scope: str, ip_hash: str, email_domain: str) -> list[str]:
-    """Count one submission; return the limits it went past (empty if none)."""
+@dataclass(frozen=True)
+class Submission:
+    """A sign form sent: what the signing rate limits count it by."""
+
+    scope: str  # The kind of signature and its appeal: "signature:12".
+    ip_hash: str
+    email_domain: str
+    at: float  # When it was sent (a timestamp).
+
+
+def rate_limit_reasons(submissions: list[Submission]) -> list[list[str]]:
+    """Count each submission in the windows of its own moment; say what it went past.
+
+    One round trip for them all. A submission within every limit gets [].
+    """
     limits = signing_limits()
+    checks_of = [_signing_checks(limits, submission) for submission in submissions]
+    counts = sharedcache.increment(
+        [
+            _counter(limit, scope, submission.at)
+            for submission, checks in zip(submissions, checks_of, strict=True)
+            for limit, scope in checks
+        ]
+    )
+    reasons, start = [], 0
+    for checks in checks_of:
+        own_counts, start = counts[start : start + len(checks)], start + len(checks)
+        reasons.append(
+            [
+                f"rate limit: {limit.name}"
+                for (limit, _scope), count in zip(checks, own_counts, strict=True)
+                if count > limit.count
+            ]
+        )
+    return reasons
+
+
+def _signing_checks(limits, submission: Submission) -> list[tuple[Limit, tuple]]:
     checks = []
-    if ip_hash:
-        checks += [(limits["ip_burst"], (scope, ip_hash))]
-        checks += [(limits["ip_sustained"], (scope, ip_hash))]
-    if email_domain not in settings.COMMON_EMAIL_DOMAINS:
-        checks += [(limits["email_domain"], (scope, email_domain))]
-    return [
-        f"rate limit: {limit.name}"
-        for (limit, _scope), within in zip(checks, within_limits(checks), strict=True)
-        if not within
-    ]
+    if submission.ip_hash:
+        scope = (submission.scope, submission.ip_hash)
+        checks += [(limits["ip_burst"], scope), (limits["ip_sustained"], scope)]
+    if submission.email_domain not in settings.COMMON_EMAIL_DOMAINS:
+        checks += [
+            (limits["email_domain"], (submission.scope, submission.email_domain))
+        ]
+    return checks
 
 
 # --- Traps in the form -------------------------------------------------------

@@ -7,6 +7,12 @@ that owe an email every second and sends them. Rows are claimed with SKIP LOCKED
 so mailers on several servers never send one email twice, and a row is found
 however its signer's request ended.
 
+A new submission is counted against the signing rate limits here, before its
+confirmation link goes out, not in its request: one Redis round trip per batch
+instead of one per signature, and signing goes on if Redis is down (the emails
+wait). Submissions past a limit are quarantined as the request would have done,
+each counted in the windows of the moment it was sent.
+
 Where tasks run inside the request (development, tests), signing sends at once.
 """
 
@@ -18,6 +24,7 @@ from collections.abc import Callable
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from appeals import emails
+from appeals.antispam import Submission, rate_limit_reasons
 from appeals.models import OrganizationSignature, Signature
 
 logger = logging.getLogger(__name__)
@@ -27,16 +34,24 @@ POLL_SECONDS = 1
 # After the mail server failed, the mailer waits this long before the next try.
 RETRY_SECONDS = 60
 BATCH_SIZE = 100
+# What a new submission's row owes: its confirmation link, once it is counted
+# against the rate limits.
+UNSCREENED = "unscreened"
 
 
 class MailServerFailed(Exception):
     """The mail server failed; the unsent rows still owe their emails."""
 
 
+class ScreeningFailed(Exception):
+    """The rate-limit counters could not be reached; the rows still owe their emails."""
+
+
 def send_due_emails() -> int:
     """Send every email the signature rows owe; return how many went out.
 
-    Raise MailServerFailed if the mail server fails: what was not sent stays owed.
+    Raise MailServerFailed if the mail server fails, ScreeningFailed if the
+    rate-limit counters cannot be reached: what was not sent stays owed.
     """
     sent = 0
     for model in (Signature, OrganizationSignature):
@@ -61,10 +76,15 @@ def _send_batch(model) -> tuple[int, bool]:
             due = due.select_for_update(skip_locked=True, of=("self",))
         rows = list(due.order_by("pk")[:BATCH_SIZE])
         model.objects.filter(pk__in=[row.pk for row in rows]).update(email_due="")
+    try:
+        _screen(model, rows)
+    except Exception as error:  # Redis down or unreachable: try again later.
+        _give_back(model, rows)
+        raise ScreeningFailed from error
     sent = 0
     for position, signature in enumerate(rows):
-        if not signature.email:
-            continue  # Erased since (withdrawn): nobody to write to.
+        if not signature.email or not signature.email_due:
+            continue  # Erased since (withdrawn), or quarantined: nobody to write to.
         try:
             emails.send_signature_email(signature, emails.Message(signature.email_due))
         except smtplib.SMTPRecipientsRefused:
@@ -82,6 +102,33 @@ def _send_batch(model) -> tuple[int, bool]:
     return sent, len(rows) == BATCH_SIZE
 
 
+def _screen(model, rows) -> None:
+    """Count new submissions against the rate limits; quarantine those past one.
+
+    A row within the limits now owes its confirmation link; a quarantined one owes
+    nothing, and waits for a moderator.
+    """
+    new = [row for row in rows if row.email_due == UNSCREENED]
+    if not new:
+        return
+    submissions = [
+        Submission(
+            scope=f"{model._meta.model_name}:{row.appeal_id}",
+            ip_hash=row.ip_hash,
+            email_domain=row.email_normalized.rpartition("@")[2],
+            at=row.created_at.timestamp(),
+        )
+        for row in new
+    ]
+    for row, reasons in zip(new, rate_limit_reasons(submissions), strict=True):
+        row.email_due = "" if reasons else emails.Message.CONFIRM
+        if reasons:
+            model.objects.filter(pk=row.pk, status=model.Status.PENDING).update(
+                status=model.Status.QUARANTINED,
+                quarantine_reason="; ".join(reasons)[:200],
+            )
+
+
 def _give_back(model, rows) -> None:
     """Mark unsent rows due again, unless something newer is due on them already."""
     for row in rows:
@@ -97,8 +144,8 @@ def watch(*, should_stop: Callable[[], bool] = lambda: False) -> None:
         except MailServerFailed:
             logger.exception("Mail server failed; emails wait for the next try")
             pause = RETRY_SECONDS
-        except DatabaseError:
-            logger.exception("Database unreachable; looking again shortly")
+        except (DatabaseError, ScreeningFailed):
+            logger.exception("Database or Redis unreachable; looking again shortly")
             pause = POLL_SECONDS
         else:
             pause = 0 if sent else POLL_SECONDS

@@ -1,5 +1,6 @@
 """Writes that touch several rows or have side effects. Views and admin call these."""
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -14,7 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appeals import tasks
-from appeals.antispam import Limit, hash_ip, rate_limit_reasons, within_limit
+from appeals.antispam import (
+    Limit,
+    Submission,
+    hash_ip,
+    rate_limit_reasons,
+    within_limit,
+)
 from appeals.emails import Message
 from appeals.models import (
     Appeal,
@@ -25,6 +32,7 @@ from appeals.models import (
     SiteSettings,
     normalize_email,
 )
+from appeals.outbox import UNSCREENED
 
 # One address gets at most this many emails per appeal per day, however often
 # someone submits it.
@@ -57,7 +65,8 @@ def sign_appeal(
     silently: saved for moderators, not counted, and no email is sent.
 
     A new signature is one INSERT that commits on its own, the email it is owed
-    included (see appeals.outbox): in a wave, this is the whole database work.
+    included (see appeals.outbox): in a wave, this is the whole database work. The
+    mailer counts it against the rate limits before it sends the link.
     """
     return _record(
         Signature,
@@ -93,33 +102,34 @@ def _record(model, *, appeal, data, language, ip, suspicions):
         raise ValidationError(SIGNING_CLOSED, code="closed")
     if signing_paused(appeal):
         raise ValidationError(SIGNING_PAUSED, code="paused")
-    email_normalized = normalize_email(data["email"])
-    ip_hash = hash_ip(ip)
-    reasons = [
-        *suspicions,
-        *rate_limit_reasons(
-            scope=f"{model._meta.model_name}:{appeal.pk}",
-            ip_hash=ip_hash,
-            email_domain=email_normalized.rpartition("@")[2],
-        ),
-    ]
+    submission = Submission(
+        scope=f"{model._meta.model_name}:{appeal.pk}",
+        ip_hash=hash_ip(ip),
+        email_domain=normalize_email(data["email"]).rpartition("@")[2],
+        at=time.time(),
+    )
     signature, created = _insert_or_existing(
         model,
         appeal=appeal,
         language=language,
-        ip_hash=ip_hash,
-        status=model.Status.QUARANTINED if reasons else model.Status.PENDING,
-        quarantine_reason="; ".join(reasons)[:200],
-        # The confirmation email is this address's first today.
-        email_due="" if reasons else Message.CONFIRM,
-        emails_sent_on=None if reasons else timezone.localdate(),
-        emails_sent_count=0 if reasons else 1,
+        ip_hash=submission.ip_hash,
+        status=model.Status.QUARANTINED if suspicions else model.Status.PENDING,
+        quarantine_reason="; ".join(suspicions)[:200],
+        # A new address's confirmation, sent once the mailer has counted it
+        # against the rate limits; it is this address's first email today.
+        email_due="" if suspicions else UNSCREENED,
+        emails_sent_on=None if suspicions else timezone.localdate(),
+        emails_sent_count=0 if suspicions else 1,
         **data,
     )
-    if reasons:
+    if suspicions:
         return signature  # Suspect: nobody's mailbox is written to.
     if created:
-        _send_due_emails_soon()  # Its INSERT said it owes the confirmation link.
+        _send_due_emails_soon()
+        return signature
+    # The address signed before: this submission is counted here, and a
+    # suspect one writes to nobody.
+    if rate_limit_reasons([submission])[0]:
         return signature
     message = {
         model.Status.PENDING: Message.CONFIRM,

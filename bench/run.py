@@ -14,12 +14,11 @@ After the run it checks the database: every successful sign POST left exactly on
 row, no address signed twice, and the shown count equals the confirmed rows once the
 counter has folded.
 
-To show where a signature's cost goes, the same sign POSTs also go to two views that
-stop early (F1: the form checked, then the redirect; F2: F1 plus the fingerprint and
-the rate-limit counters), and py-spy samples every worker during a sign run of its
-own (sampling takes CPU from the workers, so never during a measured one): a summary
-is printed, the collapsed stacks are kept in bench/results/sign-profile.txt (for a
-flame graph).
+To show where a signature's cost goes, the same sign POSTs also go to a view that
+stops early (F1: the form checked, then the redirect), and py-spy samples every
+worker during a sign run of its own (sampling takes CPU from the workers, so never
+during a measured one): a summary is printed, the collapsed stacks are kept in
+bench/results/sign-profile.txt (for a flame graph).
 """
 
 import gzip
@@ -544,14 +543,11 @@ def main() -> int:
                 lambda s: wrk(f"{site.base}/appeals/{SLUG}/signatures/?oldest=1", s),
             ),
         }
-        # Where a signature's cost goes: the same POSTs to views that stop early.
+        # Where a signature's cost goes: the same POSTs to a view that stops early.
         floor_pairs = {
-            name: paired(
-                r2,
-                lambda s, name=name: sign(s, f"/bench/{name.lower()}/{SLUG}/sign/"),
-                SHORT_DURATION,
+            "F1": paired(
+                r2, lambda s: sign(s, f"/bench/f1/{SLUG}/sign/"), SHORT_DURATION
             )
-            for name in ("F1", "F2")
         }
         # Profiled on its own: py-spy's sampling takes CPU from the workers.
         profiled_sign = profiler.around(lambda: sign(SHORT_DURATION), SHORT_DURATION)
@@ -667,17 +663,10 @@ def report(results: dict) -> None:
         )
     lines += [
         "",
-        "where a signature's cost goes (same POSTs, views that stop early):",
+        "where a signature's cost goes (same POSTs, a view that stops early):",
+        f"F1   {results['floors']['F1']['requests_per_second']:>9.0f} req/s "
+        f"{ratio(results, 'F1'):>5.2f} x R2  form checked, then redirect",
     ]
-    for name, label in (
-        ("F1", "form checked, then redirect"),
-        ("F2", "F1 + fingerprint + rate limits"),
-    ):
-        row = results["floors"][name]
-        lines.append(
-            f"{name:<4} {row['requests_per_second']:>9.0f} req/s "
-            f"{ratio(results, name):>5.2f} x R2  {label}"
-        )
     lines += ["", "sign POST, share of on-CPU samples (py-spy, all workers):"]
     lines += [f"  {share:>5.1f}%  {name}" for name, share in s["sign"]["profile"]]
     lines += [

@@ -84,6 +84,21 @@ def test_a_burst_from_one_address_is_quarantined_another_client_is_not(
 
 
 @pytest.mark.usefixtures("shared_cache")
+def test_repeat_submissions_of_a_signed_address_count_against_the_limit(
+    appeal, settings, mailoutbox
+):
+    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (2, 60)}
+    bot = Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(3):
+        response, _page = sign(bot, appeal, "ann@example.org")
+        assert response.status_code == 302
+
+    # The third went past the limit: no email, though the address may get three.
+    assert len(mailoutbox) == 2
+    assert status_of("ann@example.org").status == "pending"
+
+
+@pytest.mark.usefixtures("shared_cache")
 @pytest.mark.parametrize("proxies", [0, 1])
 def test_a_forged_forwarded_for_header_does_not_get_around_the_limit(
     appeal, settings, proxies

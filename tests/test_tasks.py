@@ -8,11 +8,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from appeals import outbox
+from appeals import outbox, sharedcache
 from appeals.models import Signature
 from appeals.services import confirm_signature, withdraw_signature
 from tests.concurrency import run_in_threads
@@ -39,6 +40,7 @@ def run_worker():
 
 
 def sign(client, appeal, email):
+    """Sign as a visitor would; each test client is one IP address."""
     return client.post(
         reverse("appeals:sign", kwargs={"slug": appeal.slug}),
         {
@@ -56,8 +58,22 @@ def mailer_pass():
     return outbox.send_due_emails()
 
 
+@pytest.fixture
+def counter_round_trips(monkeypatch):
+    """The rate-limit counters' round trips to the shared cache: the keys of each."""
+    round_trips = []
+    increment = sharedcache.increment
+
+    def recorded(keys):
+        round_trips.append([name for name, _seconds in keys])
+        return increment(keys)
+
+    monkeypatch.setattr(sharedcache, "increment", recorded)
+    return round_trips
+
+
 def test_signing_only_writes_the_row_and_the_mailer_sends_what_it_owes(
-    client, database_queue, mailoutbox
+    client, database_queue, mailoutbox, counter_round_trips
 ):
     appeal = make_appeal()
 
@@ -66,9 +82,14 @@ def test_signing_only_writes_the_row_and_the_mailer_sends_what_it_owes(
 
     assert mailoutbox == []
     assert not DBTaskResult.objects.exists()  # No task row, nothing queued.
-    assert Signature.objects.filter(email_due="confirm").count() == 3
+    assert counter_round_trips == []  # Not even the rate limits' counters.
+    assert Signature.objects.filter(email_due=outbox.UNSCREENED).count() == 3
 
     assert mailer_pass() == 3
+
+    # The three were counted against the limits in one round trip.
+    assert len(counter_round_trips) == 1
+    assert len(counter_round_trips[0]) == 3 * 3  # IP burst, IP sustained, domain.
 
     assert sorted(message.to[0] for message in mailoutbox) == [
         "ann@example.org",
@@ -98,6 +119,89 @@ def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
         "bob@example.org",
     ]
     assert not Signature.objects.exclude(email_due="").exists()
+
+
+def test_the_mailer_quarantines_the_submissions_past_a_rate_limit(
+    database_queue, mailoutbox, settings
+):
+    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
+    appeal = make_appeal()
+    bot, person = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="192.0.2.1")
+    for number in range(5):
+        assert sign(bot, appeal, f"bot{number}@example.org").status_code == 302
+    sign(person, appeal, "ann@example.org")
+
+    assert mailer_pass() == 4
+
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "ann@example.org",
+        "bot0@example.org",
+        "bot1@example.org",
+        "bot2@example.org",
+    ]
+    quarantined = Signature.objects.filter(status=Signature.Status.QUARANTINED)
+    assert sorted(quarantined.values_list("email", flat=True)) == [
+        "bot3@example.org",
+        "bot4@example.org",
+    ]
+    assert all("ip_burst" in row.quarantine_reason for row in quarantined)
+    assert not Signature.objects.exclude(email_due="").exists()
+
+
+def test_submissions_are_counted_in_the_window_of_the_moment_they_were_sent(
+    client, database_queue, mailoutbox, settings
+):
+    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
+    appeal = make_appeal()
+    for number in range(5):
+        sign(client, appeal, f"signer{number}@example.org")
+    # Two of them were sent two minutes ago, and the mailer was late.
+    Signature.objects.filter(
+        email__in=["signer0@example.org", "signer1@example.org"]
+    ).update(created_at=timezone.now() - timedelta(minutes=2))
+
+    assert mailer_pass() == 5
+
+    assert not Signature.objects.filter(status=Signature.Status.QUARANTINED).exists()
+
+
+def test_rows_given_back_after_a_mail_server_failure_are_not_counted_again(
+    client, database_queue, mailoutbox, settings
+):
+    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
+    appeal = make_appeal()
+    for number in range(3):
+        sign(client, appeal, f"signer{number}@example.org")
+    use_mail_server(settings, "tests.mail_backends.UnreachableServerBackend")
+    with pytest.raises(outbox.MailServerFailed):
+        mailer_pass()
+    use_mail_server(settings, LOCMEM)
+
+    assert mailer_pass() == 3
+
+    assert not Signature.objects.filter(status=Signature.Status.QUARANTINED).exists()
+
+
+def test_while_the_rate_limit_counters_are_unreachable_emails_wait(
+    client, database_queue, mailoutbox, monkeypatch
+):
+    appeal = make_appeal()
+    assert sign(client, appeal, "ann@example.org").status_code == 302
+    increment = sharedcache.increment
+
+    def unreachable(keys):
+        raise ConnectionError("Redis unreachable")
+
+    monkeypatch.setattr(sharedcache, "increment", unreachable)
+    pauses = Mailer(monkeypatch, rounds=1).run()
+
+    assert pauses == [outbox.POLL_SECONDS]
+    assert mailoutbox == []
+    row = Signature.objects.get()
+    assert (row.status, row.email_due) == (Signature.Status.PENDING, outbox.UNSCREENED)
+    monkeypatch.setattr(sharedcache, "increment", increment)
+    assert mailer_pass() == 1
+    assert [message.to for message in mailoutbox] == [["ann@example.org"]]
 
 
 def test_an_address_the_server_refuses_does_not_hold_up_the_others(

@@ -5,6 +5,5 @@ from bench.reference import views
 urlpatterns = [
     path("bench/r1/<int:size>/", views.prebuilt),
     path("bench/r2/", views.insert),
-    path("bench/f1/<slug:slug>/sign/", views.sign_floor, {"with_limits": False}),
-    path("bench/f2/<slug:slug>/sign/", views.sign_floor, {"with_limits": True}),
+    path("bench/f1/<slug:slug>/sign/", views.sign_floor),
 ]

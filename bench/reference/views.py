@@ -4,7 +4,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 
-from appeals.antispam import client_ip, hash_ip, rate_limit_reasons
 from appeals.forms import SignatureForm
 from appeals.views.signing import signable_appeal
 from bench.reference.models import Row
@@ -25,22 +24,15 @@ def insert(request):
     return HttpResponse(status=201)
 
 
-def sign_floor(request, slug, *, with_limits: bool):
-    """F1 and F2: the sign request without its write.
+def sign_floor(request, slug):
+    """F1: the sign request without its write.
 
-    F1 checks the form and redirects; F2 also takes the client fingerprint and
-    moves the three rate-limit counters. They show how much of a signature's cost
-    comes before any database work: the ceiling a sign POST could reach however its
-    write were done.
+    It checks the form and redirects: how much of a signature's cost comes before
+    any database work, the ceiling a sign POST could reach however its write were
+    done.
     """
     appeal = signable_appeal(slug)
     form = SignatureForm(request.POST)
     if not form.is_valid() or form.suspicion_reasons():
         return HttpResponse(status=400)
-    if with_limits and rate_limit_reasons(
-        scope=f"floor:{appeal.pk}",
-        ip_hash=hash_ip(client_ip(request)),
-        email_domain=form.cleaned_data["email"].rpartition("@")[2],
-    ):
-        return HttpResponse(status=429)
     return redirect("appeals:check_email", slug=appeal.slug)
