@@ -7,11 +7,12 @@ that owe an email every second and sends them. Rows are claimed with SKIP LOCKED
 so mailers on several servers never send one email twice, and a row is found
 however its signer's request ended.
 
-A new submission is counted against the signing rate limits here, before its
-confirmation link goes out, not in its request: one Redis round trip per batch
-instead of one per signature, and signing goes on if Redis is down (the emails
-wait). Submissions past a limit are quarantined as the request would have done,
-each counted in the windows of the moment it was sent.
+A new signature is counted against the signing rate limits here, before its
+confirmation link goes out, not while its signer waits: one Redis round trip per
+batch instead of one per signature (a seventh of a sign request's cost in a wave).
+Each is counted in the windows of the moment it was sent, and one past a limit is
+quarantined before anyone is written to, as the request did before; while Redis
+cannot be reached, the links wait.
 
 Where tasks run inside the request (development, tests), signing sends at once.
 """

@@ -6,7 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
@@ -193,6 +193,8 @@ def test_while_the_rate_limit_counters_are_unreachable_emails_wait(
         raise ConnectionError("Redis unreachable")
 
     monkeypatch.setattr(sharedcache, "increment", unreachable)
+    with pytest.raises(CommandError, match="Redis"):
+        call_command("send_due_emails", stdout=StringIO())
     pauses = Mailer(monkeypatch, rounds=1).run()
 
     assert pauses == [outbox.POLL_SECONDS]

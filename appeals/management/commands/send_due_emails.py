@@ -31,6 +31,11 @@ class Command(BaseCommand):
             raise CommandError(
                 "The mail server failed; what was not sent is still owed."
             ) from error
+        except outbox.ScreeningFailed as error:
+            raise CommandError(
+                "Redis (the rate-limit counters) could not be reached; what was not "
+                "sent is still owed."
+            ) from error
         self.stdout.write(f"Emails sent: {sent}.")
 
     def watch(self):
