@@ -79,7 +79,7 @@ def _send_batch(model) -> tuple[int, bool]:
         model.objects.filter(pk__in=[row.pk for row in rows]).update(email_due="")
     try:
         _screen(model, rows)
-    except Exception as error:  # Redis down or unreachable: try again later.
+    except Exception as error:  # Redis (or the database) failed: try again later.
         _give_back(model, rows)
         raise ScreeningFailed from error
     sent = 0
@@ -122,12 +122,13 @@ def _screen(model, rows) -> None:
         for row in new
     ]
     for row, reasons in zip(new, rate_limit_reasons(submissions), strict=True):
-        row.email_due = "" if reasons else emails.Message.CONFIRM
         if reasons:
             model.objects.filter(pk=row.pk, status=model.Status.PENDING).update(
                 status=model.Status.QUARANTINED,
                 quarantine_reason="; ".join(reasons)[:200],
             )
+        # Counted: given back after a failure, it is not counted again.
+        row.email_due = "" if reasons else emails.Message.CONFIRM
 
 
 def _give_back(model, rows) -> None:
