@@ -134,11 +134,16 @@ def signing_limits() -> dict[str, Limit]:
     }
 
 
+def signing_scope(model, appeal_id) -> str:
+    """What a signature's rate limits are counted per: its kind and appeal."""
+    return f"{model._meta.model_name}:{appeal_id}"
+
+
 @dataclass(frozen=True)
 class Submission:
     """A sign form sent: what the signing rate limits count it by."""
 
-    scope: str  # The kind of signature and its appeal: "signature:12".
+    scope: str  # signing_scope(): "signature:12".
     ip_hash: str
     email_domain: str
     at: float  # When it was sent (a timestamp).

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from appeals import emails
-from appeals.antispam import Submission, rate_limit_reasons
+from appeals.antispam import Submission, rate_limit_reasons, signing_scope
 from appeals.models import OrganizationSignature, Signature
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _screen(model, rows) -> None:
         return
     submissions = [
         Submission(
-            scope=f"{model._meta.model_name}:{row.appeal_id}",
+            scope=signing_scope(model, row.appeal_id),
             ip_hash=row.ip_hash,
             email_domain=row.email_normalized.rpartition("@")[2],
             at=row.created_at.timestamp(),

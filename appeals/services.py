@@ -20,6 +20,7 @@ from appeals.antispam import (
     Submission,
     hash_ip,
     rate_limit_reasons,
+    signing_scope,
     within_limit,
 )
 from appeals.emails import Message
@@ -103,7 +104,7 @@ def _record(model, *, appeal, data, language, ip, suspicions):
     if signing_paused(appeal):
         raise ValidationError(SIGNING_PAUSED, code="paused")
     submission = Submission(
-        scope=f"{model._meta.model_name}:{appeal.pk}",
+        scope=signing_scope(model, appeal.pk),
         ip_hash=hash_ip(ip),
         email_domain=normalize_email(data["email"]).rpartition("@")[2],
         at=time.time(),

@@ -67,6 +67,12 @@ def shared_cache(request):
 
 
 @pytest.fixture
+def three_a_minute_per_client(settings):
+    """The signing burst limit lowered to three a minute from one client."""
+    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
+
+
+@pytest.fixture
 def staff_client(django_user_model):
     """A client of its own, logged in as a superuser (the `client` stays anonymous)."""
     user = django_user_model.objects.create_superuser(

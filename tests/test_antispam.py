@@ -66,11 +66,8 @@ def test_traps_quarantine_silently_with_the_normal_answer(
     assert mailoutbox == []
 
 
-@pytest.mark.usefixtures("shared_cache")
-def test_a_burst_from_one_address_is_quarantined_another_client_is_not(
-    appeal, settings
-):
-    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
+@pytest.mark.usefixtures("shared_cache", "three_a_minute_per_client")
+def test_a_burst_from_one_address_is_quarantined_another_client_is_not(appeal):
     bot = Client(REMOTE_ADDR="198.51.100.7")
     for number in range(5):
         sign(bot, appeal, f"bot{number}@example.org")
@@ -98,13 +95,12 @@ def test_repeat_submissions_of_a_signed_address_count_against_the_limit(
     assert status_of("ann@example.org").status == "pending"
 
 
-@pytest.mark.usefixtures("shared_cache")
+@pytest.mark.usefixtures("shared_cache", "three_a_minute_per_client")
 @pytest.mark.parametrize("proxies", [0, 1])
 def test_a_forged_forwarded_for_header_does_not_get_around_the_limit(
     appeal, settings, proxies
 ):
     settings.TRUSTED_PROXY_COUNT = proxies
-    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
     for number in range(5):
         # The client invents a new address each time; with one trusted proxy, that
         # proxy appends the address it really saw.

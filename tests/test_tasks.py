@@ -121,10 +121,10 @@ def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
     assert not Signature.objects.exclude(email_due="").exists()
 
 
+@pytest.mark.usefixtures("three_a_minute_per_client")
 def test_the_mailer_quarantines_the_submissions_past_a_rate_limit(
-    database_queue, mailoutbox, settings
+    database_queue, mailoutbox
 ):
-    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
     appeal = make_appeal()
     bot, person = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="192.0.2.1")
     for number in range(5):
@@ -148,10 +148,10 @@ def test_the_mailer_quarantines_the_submissions_past_a_rate_limit(
     assert not Signature.objects.exclude(email_due="").exists()
 
 
+@pytest.mark.usefixtures("three_a_minute_per_client")
 def test_submissions_are_counted_in_the_window_of_the_moment_they_were_sent(
-    client, database_queue, mailoutbox, settings
+    client, database_queue, mailoutbox
 ):
-    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
     appeal = make_appeal()
     for number in range(5):
         sign(client, appeal, f"signer{number}@example.org")
@@ -165,10 +165,10 @@ def test_submissions_are_counted_in_the_window_of_the_moment_they_were_sent(
     assert not Signature.objects.filter(status=Signature.Status.QUARANTINED).exists()
 
 
+@pytest.mark.usefixtures("three_a_minute_per_client")
 def test_rows_given_back_after_a_mail_server_failure_are_not_counted_again(
     client, database_queue, mailoutbox, settings
 ):
-    settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}
     appeal = make_appeal()
     for number in range(3):
         sign(client, appeal, f"signer{number}@example.org")
