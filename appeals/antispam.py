@@ -143,6 +143,7 @@ def signing_scope(model, appeal_id) -> str:
 class Submission:
     """A sign form sent: what the signing rate limits count it by."""
 
+    id: str  # Unique: "signature:12" for a new row, a random one for a repeat.
     scope: str  # signing_scope(): "signature:12".
     ip_hash: str
     email_domain: str
@@ -150,30 +151,42 @@ class Submission:
 
 
 def rate_limit_reasons(submissions: list[Submission]) -> list[list[str]]:
-    """Count each submission in the windows of its own moment; say what it went past.
+    """Screen submissions against the signing rate limits; say what each went past.
 
-    One round trip for them all. A submission within every limit gets [].
+    The one place that decides, for every path that may write to a mailbox: the
+    sign request (an address that signed before), the mailer (a new signature),
+    the admin's resend. Each submission is counted in the windows that end at its
+    own moment, and only if it is within all of them; screening one again gives
+    the same answer and counts nothing twice (see sharedcache.admit). One round
+    trip for them all. A submission within every limit gets [].
     """
     limits = signing_limits()
     checks_of = [_signing_checks(limits, submission) for submission in submissions]
-    counts = sharedcache.increment(
+    verdicts = sharedcache.admit(
         [
-            _counter(limit, scope, submission.at)
+            sharedcache.Event(
+                id=submission.id,
+                at=submission.at,
+                windows=tuple(
+                    sharedcache.Window(
+                        ":".join(["appeals:window", limit.name, *map(str, scope)]),
+                        limit.seconds,
+                        limit.count,
+                    )
+                    for limit, scope in checks
+                ),
+            )
             for submission, checks in zip(submissions, checks_of, strict=True)
-            for limit, scope in checks
         ]
     )
-    reasons, start = [], 0
-    for checks in checks_of:
-        own_counts, start = counts[start : start + len(checks)], start + len(checks)
-        reasons.append(
-            [
-                f"rate limit: {limit.name}"
-                for (limit, _scope), count in zip(checks, own_counts, strict=True)
-                if count > limit.count
-            ]
-        )
-    return reasons
+    return [
+        [
+            f"rate limit: {limit.name}"
+            for (limit, _scope), past in zip(checks, past_of, strict=True)
+            if past
+        ]
+        for checks, past_of in zip(checks_of, verdicts, strict=True)
+    ]
 
 
 def _signing_checks(limits, submission: Submission) -> list[tuple[Limit, tuple]]:

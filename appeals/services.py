@@ -1,16 +1,17 @@
 """Writes that touch several rows or have side effects. Views and admin call these."""
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,17 +24,19 @@ from appeals.antispam import (
     signing_scope,
     within_limit,
 )
-from appeals.emails import Message
+from appeals.links import absolute_url
+from appeals.mail.queue import queue_email
 from appeals.models import (
     Appeal,
     AppealSlug,
     OrganizationSignature,
+    OutgoingEmail,
     Signature,
     SignatureCountDelta,
     SiteSettings,
     normalize_email,
 )
-from appeals.outbox import UNSCREENED
+from appeals.tokens import make_data_access_token
 
 # One address gets at most this many emails per appeal per day, however often
 # someone submits it.
@@ -66,8 +69,8 @@ def sign_appeal(
     silently: saved for moderators, not counted, and no email is sent.
 
     A new signature is one INSERT that commits on its own, the email it is owed
-    included (see appeals.outbox): in a wave, this is the whole database work. The
-    mailer counts it against the rate limits before it sends the link.
+    included (see appeals.mail.intake): in a wave, this is the whole database work.
+    The mailer counts it against the rate limits before it queues the link.
     """
     return _record(
         Signature,
@@ -103,22 +106,17 @@ def _record(model, *, appeal, data, language, ip, suspicions):
         raise ValidationError(SIGNING_CLOSED, code="closed")
     if signing_paused(appeal):
         raise ValidationError(SIGNING_PAUSED, code="paused")
-    submission = Submission(
-        scope=signing_scope(model, appeal.pk),
-        ip_hash=hash_ip(ip),
-        email_domain=normalize_email(data["email"]).rpartition("@")[2],
-        at=time.time(),
-    )
+    ip_hash = hash_ip(ip)
     signature, created = _insert_or_existing(
         model,
         appeal=appeal,
         language=language,
-        ip_hash=submission.ip_hash,
+        ip_hash=ip_hash,
         status=model.Status.QUARANTINED if suspicions else model.Status.PENDING,
         quarantine_reason="; ".join(suspicions)[:200],
-        # A new address's confirmation, sent once the mailer has counted it
+        # A new address's confirmation, queued once the mailer has counted it
         # against the rate limits; it is this address's first email today.
-        email_due="" if suspicions else UNSCREENED,
+        email_due=model.EmailDue.NOTHING if suspicions else model.EmailDue.UNSCREENED,
         emails_sent_on=None if suspicions else timezone.localdate(),
         emails_sent_count=0 if suspicions else 1,
         **data,
@@ -126,19 +124,31 @@ def _record(model, *, appeal, data, language, ip, suspicions):
     if suspicions:
         return signature  # Suspect: nobody's mailbox is written to.
     if created:
-        _send_due_emails_soon()
+        transaction.on_commit(tasks.send_mail_in_request, robust=True)
         return signature
-    # The address signed before: this submission is counted here, and a
+    # The address signed before: this submission is screened here, and a
     # suspect one writes to nobody.
-    if rate_limit_reasons([submission])[0]:
+    if _past_rate_limit(signature, ip_hash=ip_hash):
         return signature
-    message = {
-        model.Status.PENDING: Message.CONFIRM,
-        model.Status.CONFIRMED: Message.ALREADY_SIGNED,
+    due = {
+        model.Status.PENDING: model.EmailDue.CONFIRM,
+        model.Status.CONFIRMED: model.EmailDue.ALREADY_SIGNED,
     }.get(signature.status)
-    if message and _owe_email(signature, message):
-        _send_due_emails_soon()
+    if due and _owe_email(signature, due):
+        transaction.on_commit(tasks.send_mail_in_request, robust=True)
     return signature
+
+
+def _past_rate_limit(signature, *, ip_hash: str) -> bool:
+    """Screen one more submission for a signature's address, made now."""
+    submission = Submission(
+        id=f"request:{uuid.uuid4().hex}",
+        scope=signing_scope(type(signature), signature.appeal_id),
+        ip_hash=ip_hash,
+        email_domain=signature.email_normalized.rpartition("@")[2],
+        at=time.time(),
+    )
+    return bool(rate_limit_reasons([submission])[0])
 
 
 def _insert_or_existing(model, **fields):
@@ -163,12 +173,22 @@ def _insert_or_existing(model, **fields):
 
 
 def resend_confirmation(*, signature: Signature | OrganizationSignature) -> bool:
-    """Send the confirmation link again to a pending signature, within the limit."""
+    """Send the confirmation link again to a pending signature, within the limits.
+
+    Staff asking counts as one more submission from the signature's client and
+    domain: a resend cannot push an address past what the public form could.
+    """
     if signature.status != signature.Status.PENDING:
         return False
-    if not _owe_email(signature, Message.CONFIRM):
+    if _past_rate_limit(signature, ip_hash=signature.ip_hash):
         return False
-    _send_due_emails_soon()
+    return _queue_confirmation(signature)
+
+
+def _queue_confirmation(signature: Signature | OrganizationSignature) -> bool:
+    if not _owe_email(signature, signature.EmailDue.CONFIRM):
+        return False
+    transaction.on_commit(tasks.send_mail_in_request, robust=True)
     return True
 
 
@@ -227,7 +247,9 @@ def _schedule_count_refresh() -> None:
         task.using(run_after=run_after).enqueue()
 
 
-def _owe_email(signature: Signature | OrganizationSignature, message: Message) -> bool:
+def _owe_email(
+    signature: Signature | OrganizationSignature, due: Signature.EmailDue
+) -> bool:
     """Mark an email due to this address; False once today's limit is reached."""
     today = timezone.localdate()
     claimed = (
@@ -243,21 +265,10 @@ def _owe_email(signature: Signature | OrganizationSignature, message: Message) -
                 default=Value(1),
             ),
             emails_sent_on=today,
-            email_due=message,
+            email_due=due,
         )
     )
     return bool(claimed)
-
-
-def _send_due_emails_soon() -> None:
-    """Have the emails that rows owe sent once the current write commits.
-
-    In production the mailer finds the rows by itself within a second (see
-    appeals.outbox): a signature costs no more than its INSERT. Where tasks run
-    inside the request (development, tests), they are sent at once.
-    """
-    if tasks.run_in_request():
-        transaction.on_commit(tasks.send_due_signature_emails.enqueue, robust=True)
 
 
 # --- Signers' own data ------------------------------------------------------
@@ -271,11 +282,21 @@ def request_data_access(*, email: str, language: str) -> None:
     The caller learns nothing: the answer is the same whether we hold anything.
     """
     email_normalized = normalize_email(email)
-    if within_limit(DATA_ACCESS_EMAILS_PER_DAY, email_normalized):
-        transaction.on_commit(
-            partial(tasks.send_data_access_email.enqueue, email, language),
-            robust=True,
-        )
+    if not within_limit(DATA_ACCESS_EMAILS_PER_DAY, email_normalized):
+        return
+    token = make_data_access_token(email_normalized)
+    queue_email(
+        kind=OutgoingEmail.Kind.DATA_ACCESS,
+        template="appeals/email/data_access",
+        context={
+            "data_url": absolute_url(
+                reverse("appeals:my_data", kwargs={"token": token})
+            )
+        },
+        language=language,
+        to=[email],
+        priority=OutgoingEmail.Priority.URGENT,
+    )
 
 
 def signatures_of(email_normalized: str) -> list[Signature | OrganizationSignature]:
@@ -441,8 +462,8 @@ def release_signatures(
         status=model.Status.PENDING
     )
     for signature in released:
-        signature.status = model.Status.PENDING
-        resend_confirmation(signature=signature)
+        # A moderator's release is a person's judgement: not screened again.
+        _queue_confirmation(signature)
     return len(released)
 
 

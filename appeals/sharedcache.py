@@ -6,6 +6,7 @@ the same answers through Django's API.
 """
 
 import weakref
+from dataclasses import dataclass
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -46,3 +47,106 @@ def increment(keys: list[tuple[str, int]]) -> list[int]:
             cache.set(key, 1, seconds)
             counts.append(1)
     return counts
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window that admits at most `limit` events in `seconds`."""
+
+    key: str
+    seconds: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str  # Unique per event: recording it again changes nothing.
+    at: float  # The moment it happened (a timestamp).
+    windows: tuple[Window, ...]
+
+
+# How late an event may be counted and still find the events of its window: the
+# longest a mailer may lag behind the sign form.
+LATE_SECONDS = 6 * 60 * 60
+
+# Per event: the windows it would go past; admitted (recorded in all its windows)
+# only if none, or if it was admitted before. Bounds come computed and written in
+# full from Python: Lua would round a timestamp to 14 digits.
+_ADMIT = """
+local results, k, a = {}, 1, 1
+while a <= #ARGV do
+  local id, at, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  a = a + 3
+  local past, refused = {}, false
+  for i = 1, n do
+    local key, w = KEYS[k + i - 1], a + 4 * (i - 1)
+    past[i] = 0
+    if not redis.call('ZSCORE', key, id) then
+      if redis.call('ZCOUNT', key, ARGV[w + 1], at) >= tonumber(ARGV[w]) then
+        past[i], refused = 1, true
+      end
+    end
+  end
+  for i = 1, n do
+    local key, w = KEYS[k + i - 1], a + 4 * (i - 1)
+    if not refused then
+      redis.call('ZADD', key, at, id)
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[w + 2])
+      redis.call('EXPIRE', key, ARGV[w + 3])
+    end
+    results[#results + 1] = past[i]
+  end
+  k, a = k + n, a + 4 * n
+end
+return results
+"""
+
+
+def admit(events: list[Event]) -> list[list[bool]]:
+    """Admit each event in turn unless one of its windows is full; say which were.
+
+    An event is counted in a window only if admitted: the window holds at most its
+    limit, whatever a flood sends. Each event is counted in the window that ends
+    at its own moment, and admitting one again changes nothing: a late answer (a
+    mailer catching up) is the answer a prompt one would have been, and asking
+    again after a failure counts nothing twice. With Redis, one atomic round trip.
+    """
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        keys, args = [], []
+        for event in events:
+            args += [event.id, repr(event.at), len(event.windows)]
+            for window in event.windows:
+                start = event.at - window.seconds
+                keys.append(backend.make_key(window.key))
+                args += [
+                    window.limit,
+                    f"({start!r}",  # Counted: after the start, up to the moment.
+                    f"({start - LATE_SECONDS!r}",  # Kept: whatever may be late.
+                    window.seconds + LATE_SECONDS,
+                ]
+        flat = iter(redis_client(backend).eval(_ADMIT, len(keys), *keys, *args))
+        return [[bool(next(flat)) for _window in event.windows] for event in events]
+    return [_admit_in_cache(event) for event in events]
+
+
+def _admit_in_cache(event: Event) -> list[bool]:
+    """admit() for other caches (development, tests): one process, no atomicity."""
+    logs = {window.key: cache.get(window.key) or {} for window in event.windows}
+    past = [
+        event.id not in logs[window.key]
+        and sum(
+            event.at - window.seconds < moment <= event.at
+            for moment in logs[window.key].values()
+        )
+        >= window.limit
+        for window in event.windows
+    ]
+    if not any(past):
+        for window in event.windows:
+            log = logs[window.key]
+            log[event.id] = event.at
+            oldest = event.at - window.seconds - LATE_SECONDS
+            kept = {id_: at for id_, at in log.items() if at >= oldest}
+            cache.set(window.key, kept, window.seconds + LATE_SECONDS)
+    return past

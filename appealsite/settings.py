@@ -165,6 +165,19 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The mailer (`manage.py send_due_emails --watch`; see appeals.mail). Connections
+# it keeps open to the mail server, each sending in parallel.
+MAIL_CONNECTIONS = env.int("MAIL_CONNECTIONS", default=4)
+# At most this many emails a second per mailer process (0: no cap). Providers
+# such as Amazon SES refuse mail above their per-second quota.
+MAIL_MAX_PER_SECOND = env.float("MAIL_MAX_PER_SECOND", default=0)
+# After a temporary failure an email waits this long, doubling each time (to 1 h).
+MAIL_RETRY_SECONDS = env.int("MAIL_RETRY_SECONDS", default=60)
+# An email that still fails this long after it was queued is given up on.
+MAIL_GIVE_UP_HOURS = env.int("MAIL_GIVE_UP_HOURS", default=48)
+# How long a mailer holds the emails it took; if it dies, others take them then.
+MAIL_LEASE_SECONDS = env.int("MAIL_LEASE_SECONDS", default=120)
+
 
 # --- Background tasks --------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The site around the appeals: typo reports and the "Join us" section.
 
 A separate app because none of it is about appeals or signatures; it only borrows
-the appeals app's spam protection (traps, rate limits, IP fingerprints).
+the appeals app's spam protection (traps, rate limits, IP fingerprints), its mail
+queue (appeals.mail.queue.queue_email) and absolute links.
 """
 
 from django.apps import AppConfig

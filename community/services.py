@@ -1,12 +1,13 @@
 """Writes of the community app: typo reports and volunteer applications."""
 
-from functools import partial
-
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from appeals.antispam import Limit, hash_ip, within_limit
-from community import tasks
+from appeals.links import absolute_url
+from appeals.mail.queue import queue_email
+from appeals.models import OutgoingEmail
 from community.models import TypoReport, VolunteerApplication
 
 TYPO_REPORTS_PER_CLIENT = Limit("typo_report", 10, 60 * 60)
@@ -23,8 +24,17 @@ def report_typo(*, data: dict, language: str, ip: str) -> TypoReport:
         raise RateLimited
     report = TypoReport.objects.create(language=language, **data)
     if settings.TYPO_REPORT_EMAILS:
-        transaction.on_commit(
-            partial(tasks.send_typo_report_email.enqueue, report.pk), robust=True
+        admin_path = reverse("admin:community_typoreport_change", args=[report.pk])
+        queue_email(
+            kind=OutgoingEmail.Kind.TYPO_REPORT,
+            template="community/email/typo_report",
+            context={
+                "report": report,
+                "page_url": absolute_url(report.page_url),
+                "admin_url": absolute_url(admin_path),
+            },
+            language=settings.LANGUAGE_CODE,
+            to=settings.TYPO_REPORT_EMAILS,
         )
     return report
 
@@ -33,8 +43,11 @@ def report_typo(*, data: dict, language: str, ip: str) -> TypoReport:
 def apply_to_volunteer(*, data: dict, language: str) -> VolunteerApplication:
     """Save an application and send the volunteer a confirmation."""
     application = VolunteerApplication.objects.create(language=language, **data)
-    transaction.on_commit(
-        partial(tasks.send_volunteer_confirmation.enqueue, application.pk),
-        robust=True,
+    queue_email(
+        kind=OutgoingEmail.Kind.VOLUNTEER,
+        template="community/email/volunteer",
+        context={},
+        language=language,
+        to=[application.email],
     )
     return application

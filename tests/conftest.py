@@ -67,6 +67,17 @@ def shared_cache(request):
 
 
 @pytest.fixture
+def database_queue(settings):
+    """Tasks queued for the worker and emails left to the mailer, as in production."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "counts"],
+        }
+    }
+
+
+@pytest.fixture
 def three_a_minute_per_client(settings):
     """The signing burst limit lowered to three a minute from one client."""
     settings.SIGNING_RATE_LIMITS = {**settings.SIGNING_RATE_LIMITS, "ip_burst": (3, 60)}

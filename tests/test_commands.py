@@ -85,6 +85,6 @@ def test_send_due_emails_sends_what_the_rows_owe(mailoutbox):
 
     call_command("send_due_emails", stdout=out)
 
-    assert out.getvalue().strip() == "Emails sent: 1."
+    assert out.getvalue().strip() == "Emails sent: 1; failed: 0; still waiting: 0."
     assert [message.to for message in mailoutbox] == [["ann@example.org"]]
     assert Signature.objects.get(pk=owed.pk).email_due == ""

@@ -7,6 +7,7 @@ from appeals.models.appeals import (
     Organization,
 )
 from appeals.models.delivery import DeliveryEvent, ExportLog
+from appeals.models.mail import OutgoingEmail
 from appeals.models.signatures import (
     PRIVACY_NOTICE_VERSION,
     OrganizationSignature,
@@ -27,6 +28,7 @@ __all__ = [
     "ExportLog",
     "IPHashKey",
     "Organization",
+    "OutgoingEmail",
     "OrganizationSignature",
     "Signature",
     "SignatureCountDelta",

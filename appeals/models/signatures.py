@@ -39,6 +39,14 @@ class ConfirmedByEmail(models.Model):
         REJECTED = "rejected", _("Rejected")
         QUARANTINED = "quarantined", _("Quarantined (suspected spam)")
 
+    class EmailDue(models.TextChoices):
+        NOTHING = "", _("Nothing")
+        # A new submission: its confirmation link, once the mailer has counted it
+        # against the rate limits.
+        UNSCREENED = "unscreened", _("Confirmation link, once screened")
+        CONFIRM = "confirm", _("Confirmation link")
+        ALREADY_SIGNED = "already_signed", _("Already signed")
+
     email = models.EmailField(_("email"), max_length=254)
     email_normalized = models.CharField(
         _("normalized email"),
@@ -87,9 +95,11 @@ class ConfirmedByEmail(models.Model):
     # At most a few emails per address, appeal and day; see services.
     emails_sent_on = models.DateField(null=True, blank=True, editable=False)
     emails_sent_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    # The email this row still owes its address ("confirm", "already_signed"), or
-    # "": the row is its own outbox, emptied by the mailer (see appeals.outbox).
-    email_due = models.CharField(max_length=20, blank=True, editable=False)
+    # The email this row still owes its address, until the mailer queues it: a
+    # sign request writes nothing but this row (see appeals.mail.intake).
+    email_due = models.CharField(
+        max_length=20, choices=EmailDue, blank=True, editable=False
+    )
 
     class Meta:
         abstract = True

@@ -1,24 +1,27 @@
-"""Send the emails signature rows owe: once, or as the mailer that keeps looking."""
+"""Send the queued emails: once, or as the mailer that keeps going (--watch)."""
 
 import signal
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+from redis import RedisError
 
-from appeals import outbox
+from appeals.mail.mailer import Mailer, send_queued
 
 
 class Command(BaseCommand):
     help = (
-        "Send every confirmation or already-signed email that signatures owe. With "
-        "--watch, keep looking every second until stopped: the mailer that "
-        "production runs beside the task worker."
+        "Send every email that is due: confirmation links, 'already signed', "
+        "data access links, Join us and typo report emails. With --watch, keep "
+        "sending as they come in, until SIGTERM: the mailer that production runs "
+        "beside the web servers."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--watch",
             action="store_true",
-            help="Keep sending as signatures come in, until SIGTERM or Ctrl+C.",
+            help="Keep sending as emails are queued, until SIGTERM or Ctrl+C.",
         )
 
     def handle(self, *args, **options):
@@ -26,26 +29,27 @@ class Command(BaseCommand):
             self.watch()
             return
         try:
-            sent = outbox.send_due_emails()
-        except outbox.MailServerFailed as error:
+            report = send_queued()
+        except (DatabaseError, RedisError, OSError) as error:
             raise CommandError(
-                "The mail server failed; what was not sent is still owed."
+                "Could not take in new signatures: the database or Redis (the "
+                f"rate-limit counters) is unreachable ({error}). Nothing was lost: "
+                "they wait for the next run."
             ) from error
-        except outbox.ScreeningFailed as error:
-            raise CommandError(
-                "Redis (the rate-limit counters) could not be reached; what was not "
-                "sent is still owed."
-            ) from error
-        self.stdout.write(f"Emails sent: {sent}.")
+        self.stdout.write(
+            f"Emails sent: {report.sent}; failed: {report.failed}; "
+            f"still waiting: {report.waiting}."
+        )
 
     def watch(self):
-        stopping = []
+        mailer = Mailer()
 
         def stop(signum, frame):
-            stopping.append(signum)  # Finish the batch in hand: no email half-sent.
+            mailer.stop.set()  # Finish the messages in flight, give back the rest.
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write("Sending emails as signatures come in; Ctrl+C stops.")
-        outbox.watch(should_stop=lambda: bool(stopping))
+        self.stdout.write(f"Mailer {mailer.id}: sending emails as they are queued.")
+        self.stdout.flush()
+        mailer.run()
         self.stdout.write("Stopped.")

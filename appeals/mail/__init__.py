@@ -1,0 +1,17 @@
+"""Every email the site sends goes through one queue in PostgreSQL.
+
+    sign request ──> Signature.email_due ──intake──> OutgoingEmail ──sender──> SMTP
+    other writes ──queue_email()──────────────────────┘
+
+- render: the one place an email is written (language, one-line subject, From).
+- queue: queue_email(), for emails written at once (data access, Join us, typo
+  reports), saved in the transaction of what they are about.
+- intake: the mailer turns what signature rows owe into queued emails, after
+  counting new submissions against the rate limits.
+- sender: claims due emails with a lease, sends each over a kept connection,
+  records each outcome (sent, waiting to retry, failed, no longer needed).
+- mailer: the process that runs intake and the senders and survives faults.
+- status: what staff see of the queue (admin, `manage.py mail_status`).
+
+README "How signing works" tells the whole story.
+"""

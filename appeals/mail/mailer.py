@@ -1,0 +1,163 @@
+"""The mailer: `manage.py send_due_emails --watch`, beside the web servers.
+
+One main thread takes in what signature rows owe (see intake) and watches over
+MAIL_CONNECTIONS sender threads, each with its own connection to the mail server
+and to the database (see sender). Nothing that fails ends it: a database restart,
+Redis or the mail server being down are logged, waited out and resumed from. On
+SIGTERM it finishes the messages in flight, gives back the rest of its claims and
+exits within seconds; if it is killed instead, its claims come back by themselves
+when their lease runs out.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from appeals.mail import intake
+from appeals.mail.sender import Pace, Sender, ServerUnreachable, give_back
+from appeals.models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+# How often the mailer looks for new work when it found none.
+POLL_SECONDS = 0.5
+# The longest a sender waits before trying an unreachable server again.
+MAX_PAUSE_SECONDS = 30
+# On SIGTERM, how long the messages in flight may take before the mailer leaves.
+STOP_SECONDS = 3
+
+
+@dataclass
+class PassReport:
+    sent: int
+    waiting: int
+    failed: int
+
+
+def mailer_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def send_queued() -> PassReport:
+    """Queue what rows owe and send every due email, once, in this thread.
+
+    Development and tests do this after each write; `send_due_emails` without
+    --watch does it once. An unreachable server leaves the emails waiting.
+    """
+    while intake.take_in():
+        pass
+    sender = Sender(mailer_id=mailer_id(), stop=threading.Event(), pace=Pace(0))
+    try:
+        while sender.send_batch():
+            pass
+    except ServerUnreachable as error:
+        logger.warning("Mail server unreachable; emails wait: %s", error)
+    finally:
+        sender.close()
+    return PassReport(
+        sent=sender.recorded[OutgoingEmail.State.SENT],
+        waiting=OutgoingEmail.objects.waiting().count(),
+        failed=sender.recorded[OutgoingEmail.State.FAILED],
+    )
+
+
+class Mailer:
+    """The long-running mailer: intake in this thread, senders in theirs."""
+
+    def __init__(self):
+        self.id = mailer_id()
+        self.stop = threading.Event()
+        self.work = threading.Event()  # Set when intake queued something.
+        self.pace = Pace(settings.MAIL_MAX_PER_SECOND)
+        self.threads: list[threading.Thread] = []
+
+    def run(self) -> None:
+        """Run until self.stop is set; then hand back what is held and return."""
+        logger.info("Mailer %s starting", self.id)
+        try:
+            while not self.stop.is_set():
+                self.keep_senders_running()
+                taken = self.guarded(intake.take_in, "taking in signatures", 0)
+                if taken:
+                    self.work.set()
+                if taken < intake.BATCH_SIZE:
+                    self.stop.wait(POLL_SECONDS)
+        finally:
+            self.shut_down()
+
+    def keep_senders_running(self) -> None:
+        alive = [thread for thread in self.threads if thread.is_alive()]
+        for number in range(len(alive), settings.MAIL_CONNECTIONS):
+            thread = threading.Thread(
+                target=self.send_loop, name=f"sender-{number}", daemon=True
+            )
+            thread.start()
+            alive.append(thread)
+        self.threads = alive
+
+    def send_loop(self) -> None:
+        sender = Sender(mailer_id=self.id, stop=self.stop, pace=self.pace)
+        pause = 0.0
+        try:
+            while not self.stop.is_set():
+                try:
+                    held = sender.send_batch()
+                except ServerUnreachable as error:
+                    pause = min(max(pause * 2, 1), MAX_PAUSE_SECONDS)
+                    logger.warning(
+                        "Mail server unreachable (%s); trying again in %d s",
+                        error,
+                        pause,
+                    )
+                    self.stop.wait(pause)
+                    continue
+                except DatabaseError:
+                    logger.exception("Database unreachable; trying again shortly")
+                    connection.close()
+                    self.stop.wait(1)
+                    continue
+                except Exception:
+                    logger.exception("Sender failed; starting over")
+                    self.stop.wait(1)
+                    continue
+                pause = 0.0
+                if not held:
+                    self.work.wait(POLL_SECONDS)
+                    self.work.clear()
+        finally:
+            sender.close()
+            connection.close()
+
+    def guarded(self, job, doing: str, default):
+        """Run a job of the main thread; log and wait out any failure."""
+        try:
+            return job()
+        except DatabaseError:
+            logger.exception("Database unreachable while %s; trying again", doing)
+            connection.close()
+        except Exception:
+            logger.exception("Failed while %s (Redis down?); trying again", doing)
+        self.stop.wait(1)
+        return default
+
+    def shut_down(self) -> None:
+        """Let the messages in flight finish, then give back every claim left."""
+        self.stop.set()
+        self.work.set()
+        deadline = time.monotonic() + STOP_SECONDS
+        for thread in self.threads:
+            thread.join(max(0, deadline - time.monotonic()))
+        try:
+            given = give_back(mailer_id=self.id)
+        except DatabaseError:
+            logger.warning("Could not give back claims: they return with their lease")
+        else:
+            logger.info("Mailer %s stopped; %d claims given back", self.id, given)
+        connection.close()

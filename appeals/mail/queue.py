@@ -1,0 +1,37 @@
+"""Putting an email in the queue, in the same transaction as what it is about."""
+
+from django.db import transaction
+
+from appeals import tasks
+from appeals.mail.render import render_email
+from appeals.models import OutgoingEmail
+
+
+def queue_email(
+    *,
+    kind: OutgoingEmail.Kind,
+    template: str,
+    context: dict,
+    language: str,
+    to: list[str],
+    priority: OutgoingEmail.Priority = OutgoingEmail.Priority.NORMAL,
+) -> list[OutgoingEmail]:
+    """Write an email now and queue it, one message per address.
+
+    It is saved with the caller's transaction: if that rolls back, nothing is
+    queued; once it commits, the email goes out whatever happens to the process.
+    """
+    messages = OutgoingEmail.objects.bulk_create(
+        OutgoingEmail(
+            kind=kind,
+            priority=priority,
+            language=language,
+            to=address,
+            subject=email.subject,
+            body=email.body,
+        )
+        for address in to
+        for email in [render_email(template, context, language=language, to=address)]
+    )
+    transaction.on_commit(tasks.send_mail_in_request, robust=True)
+    return messages

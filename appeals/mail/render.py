@@ -1,0 +1,99 @@
+"""The one place an email is written: plain text, in its reader's language.
+
+Every email the site sends comes from here. The subject is one line, `From` is
+always DEFAULT_FROM_EMAIL and no header carries anything a visitor typed. Emails to
+signers never echo their own input either (name, comment): anyone can type any
+address into the form, and we must not become a relay for someone else's text.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from appeals.links import absolute_url
+from appeals.models import OrganizationSignature, OutgoingEmail, Signature
+from appeals.tokens import Purpose, make_token
+
+
+def render_email(template: str, context: dict, *, language: str, to: str):
+    """Write the email `{template}_subject.txt` and `_body.txt` make, in a language."""
+    context = {"site_name": settings.SITE_NAME, **context}
+    with translation.override(language):
+        subject = render_to_string(f"{template}_subject.txt", context)
+        body = render_to_string(f"{template}_body.txt", context)
+    return EmailMessage(
+        subject=" ".join(subject.split()),  # One line: no header injection.
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+
+
+def still_needed(message: OutgoingEmail) -> bool:
+    """Whether an email about a signature is still owed, as the signature is now.
+
+    A confirmation link goes only to a pending signature that may still be
+    confirmed; "already signed" only to a confirmed one. A withdrawn, erased,
+    rejected or quarantined signature gets nothing.
+    """
+    signature = message.about
+    if signature is None:
+        return message.kind not in SIGNATURE_KINDS and bool(message.to)
+    if not signature.email:
+        return False  # Erased.
+    if message.kind == OutgoingEmail.Kind.CONFIRM:
+        return (
+            signature.status == signature.Status.PENDING
+            and signature.appeal.accepts_confirmations
+        )
+    return signature.status == signature.Status.CONFIRMED
+
+
+def render_queued(message: OutgoingEmail) -> EmailMessage:
+    """The email a queued message stands for: written now if it is about a signature.
+
+    Call still_needed() first.
+    """
+    signature = message.about
+    if signature is None:
+        stored = EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.to],
+        )
+        return stored
+    return render_email(
+        f"appeals/email/{message.kind}",
+        signature_context(signature),
+        language=signature.language,
+        to=signature.email,
+    )
+
+
+def signature_context(signature: Signature | OrganizationSignature) -> dict:
+    """What an email about a signature may say: its appeal and its links."""
+    # The language version the signer read, if they signed a translation.
+    appeal = getattr(signature, "appeal_version", None) or signature.appeal
+    return {
+        "appeal": appeal,
+        "appeal_url": appeal.canonical_url,
+        "confirm_url": absolute_url(
+            reverse(
+                "appeals:confirm",
+                kwargs={"token": make_token(signature, Purpose.CONFIRM)},
+            )
+        ),
+        "withdraw_url": absolute_url(
+            reverse(
+                "appeals:withdraw",
+                kwargs={"token": make_token(signature, Purpose.WITHDRAW)},
+            )
+        ),
+        "is_organization": isinstance(signature, OrganizationSignature),
+    }
+
+
+SIGNATURE_KINDS = {OutgoingEmail.Kind.CONFIRM, OutgoingEmail.Kind.ALREADY_SIGNED}

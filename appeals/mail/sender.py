@@ -1,0 +1,284 @@
+"""Sending queued emails: claim a few, send each over a kept connection, record it.
+
+A sender claims due messages for a lease (SKIP LOCKED: mailers on several servers
+never take the same one), writes each one as its signature is at that moment,
+sends it over a connection it keeps open, and records the outcome of each message
+as soon as the server answered. So a mailer killed at any moment leaves at most the
+message in flight unrecorded: its lease runs out and another mailer sends it again
+(the only duplicate SMTP allows: the server took it and its answer was lost).
+
+The server's answer decides what happens to a message: accepted, it is sent; a
+permanent refusal (5xx) fails that message alone, with the reply kept for staff; a
+temporary one (4xx, connection lost, time-out) is retried later with a growing
+pause. A server that cannot be reached at all fails no message: they wait.
+"""
+
+import logging
+import smtplib
+import socket
+import threading
+import time
+from collections import Counter
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import mail
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from appeals.mail.render import render_queued, still_needed
+from appeals.models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+State = OutgoingEmail.State
+
+# Server-level refusals: no single message is at fault, so none is failed for it.
+SERVER_TROUBLE = (
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPNotSupportedError,
+)
+
+
+class ServerUnreachable(Exception):
+    """The mail server could not be reached or refused us: nothing was sent."""
+
+
+@dataclass
+class Outcome:
+    message: OutgoingEmail
+    state: str  # A State.
+    reply: str = ""
+
+
+@dataclass
+class Pace:
+    """At most `per_second` messages a second across the threads sharing it (0: any)."""
+
+    per_second: float
+    _next: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self.per_second:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + 1 / self.per_second
+        stop.wait(start - now)
+
+
+def claim(*, mailer_id: str, limit: int) -> list[OutgoingEmail]:
+    """Take up to `limit` due messages for this mailer, with what writing them needs."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = OutgoingEmail.objects.due(now)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        OutgoingEmail.objects.filter(pk__in=ids).update(
+            state=State.SENDING,
+            claimed_by=mailer_id,
+            attempts=F("attempts") + 1,
+            due_at=now + timedelta(seconds=settings.MAIL_LEASE_SECONDS),
+        )
+    return list(
+        OutgoingEmail.objects.filter(pk__in=ids)
+        .select_related(
+            "signature__appeal",
+            "signature__appeal_version",
+            "organization_signature__appeal",
+        )
+        .order_by("priority", "pk")
+    )
+
+
+def give_back(*, mailer_id: str, messages=None) -> int:
+    """Return claimed messages unsent to the queue, their attempt not counted.
+
+    With no messages named, every message this mailer still holds.
+    """
+    held = OutgoingEmail.objects.filter(claimed_by=mailer_id, state=State.SENDING)
+    if messages is not None:
+        held = held.filter(pk__in=[message.pk for message in messages])
+    return held.update(
+        state=State.QUEUED,
+        due_at=timezone.now(),
+        attempts=F("attempts") - 1,
+        claimed_by="",
+    )
+
+
+def record(outcome: Outcome, *, mailer_id: str) -> None:
+    """Write what became of a message, if this mailer still holds it."""
+    message, now = outcome.message, timezone.now()
+    changes = {"state": outcome.state, "last_error": outcome.reply[:500]}
+    if outcome.state in (State.SENT, State.CANCELLED):
+        # Its address and text are not kept once they served.
+        changes |= {"to": "", "body": "", "sent_at": now}
+        if outcome.state == State.CANCELLED:
+            changes["sent_at"] = None
+    elif outcome.state == State.RETRYING:
+        given_up = message.created_at < now - timedelta(
+            hours=settings.MAIL_GIVE_UP_HOURS
+        )
+        if given_up:
+            changes["state"] = State.FAILED
+        else:
+            changes["due_at"] = now + retry_pause(message.attempts)
+    OutgoingEmail.objects.filter(
+        pk=message.pk, claimed_by=mailer_id, state=State.SENDING
+    ).update(**changes)
+
+
+def retry_pause(attempts: int) -> timedelta:
+    """How long a message waits after its n-th failed attempt: doubling, to 1 hour."""
+    seconds = settings.MAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, 3600))
+
+
+class Sender:
+    """One connection to the mail server, sending what it claims until told to stop.
+
+    A mailer runs MAIL_CONNECTIONS of these, each in its own thread with its own
+    database connection; one-off passes (the command without --watch, development)
+    run one in the calling thread.
+    """
+
+    def __init__(self, *, mailer_id: str, stop: threading.Event, pace: Pace):
+        self.mailer_id = mailer_id
+        self.stop = stop
+        self.pace = pace
+        self.backend = None
+        self.unrecorded: list[Outcome] = []
+        self.held: list[OutgoingEmail] = []
+        self.recorded: Counter[str] = Counter()  # Outcomes written, by state.
+
+    def send_batch(self, *, limit: int = 20) -> int:
+        """Claim and send one batch; return how many messages it held (0: none due).
+
+        Raise ServerUnreachable if the server could not be reached (the batch is
+        given back) and DatabaseError if the database failed (what was sent is
+        kept to be recorded by the next call).
+        """
+        self.recover()
+        messages = claim(mailer_id=self.mailer_id, limit=limit)
+        deadline = time.monotonic() + settings.MAIL_LEASE_SECONDS - _send_time_limit()
+        for position, message in enumerate(messages):
+            if self.stop.is_set() or time.monotonic() > deadline:
+                give_back(mailer_id=self.mailer_id, messages=messages[position:])
+                break
+            try:
+                outcome = self.send(message)
+            except ServerUnreachable:
+                give_back(mailer_id=self.mailer_id, messages=messages[position:])
+                raise
+            self.unrecorded.append(outcome)
+            self.held = messages[position + 1 :]  # Given back if the database fails.
+            self.flush()
+        self.held = []
+        return len(messages)
+
+    def send(self, message: OutgoingEmail) -> Outcome:
+        """Send one message; say what became of it (raise ServerUnreachable)."""
+        try:
+            if not still_needed(message):
+                return Outcome(message, State.CANCELLED)
+            email = render_queued(message)
+        except Exception as error:
+            # A fault in this one email (a bug, a broken template) must not hold
+            # up the others: it fails alone, and staff can retry it once fixed.
+            logger.exception("Could not write outgoing email %s", message.pk)
+            return Outcome(message, State.FAILED, f"Could not write it: {error!r}")
+        self.pace.wait(self.stop)
+        try:
+            self.connect()
+            self.backend.send_messages([email])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            return self.refused(message, code, reply)
+        except SERVER_TROUBLE as error:
+            self.disconnect()
+            raise ServerUnreachable(
+                _reply(error.smtp_code, error.smtp_error)
+            ) from error
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:  # The server is closing the connection.
+                self.disconnect()
+            return self.refused(message, error.smtp_code, error.smtp_error)
+        except (smtplib.SMTPException, OSError) as error:
+            # Connection lost or timed out mid-message: whether it arrived is
+            # unknown, so it is tried again (at worst, sent twice).
+            self.disconnect()
+            return Outcome(message, State.RETRYING, _describe(error))
+        return Outcome(message, State.SENT)
+
+    def refused(self, message, code: int, reply) -> Outcome:
+        permanent = 500 <= code < 600
+        return Outcome(
+            message, State.FAILED if permanent else State.RETRYING, _reply(code, reply)
+        )
+
+    def connect(self) -> None:
+        if self.backend is not None:
+            return
+        backend = mail.mailers.default
+        try:
+            backend.open()
+        except (smtplib.SMTPException, OSError) as error:
+            raise ServerUnreachable(_describe(error)) from error
+        self.backend = backend
+
+    def disconnect(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            with suppress(smtplib.SMTPException, OSError):  # Already gone.
+                backend.close()
+
+    def flush(self) -> None:
+        """Record the outcomes not yet written (raise DatabaseError if it fails)."""
+        while self.unrecorded:
+            record(self.unrecorded[0], mailer_id=self.mailer_id)
+            self.recorded[self.unrecorded.pop(0).state] += 1
+
+    def recover(self) -> None:
+        """After a database failure, catch up: record what was sent, and give the
+        rest of the batch back at once rather than when its lease runs out."""
+        self.flush()
+        if self.held:
+            give_back(mailer_id=self.mailer_id, messages=self.held)
+            self.held = []
+
+    def close(self) -> None:
+        """Hang up, and give back what is held (at stop; best effort)."""
+        self.disconnect()
+        try:
+            self.recover()
+        except DatabaseError:
+            logger.warning("Could not record the last outcomes: database unreachable")
+
+
+def _send_time_limit() -> float:
+    """The longest one message may take: the server's time-out, and some."""
+    timeout = settings.MAILERS["default"].get("OPTIONS", {}).get("timeout") or 10
+    return 2 * timeout + 5
+
+
+def _reply(code: int, reply) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return f"{code} {reply}".strip()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, socket.timeout | TimeoutError):
+        return "Timed out waiting for the mail server."
+    return f"{type(error).__name__}: {error}"[:500]
