@@ -12,6 +12,7 @@ from appeals.models import (
     Appeal,
     IPHashKey,
     OrganizationSignature,
+    OutgoingEmail,
     Signature,
 )
 
@@ -24,6 +25,7 @@ class PurgeReport:
     anonymized: int
     fingerprints_cleared: int
     keys_deleted: int
+    emails_deleted: int = 0
 
 
 @transaction.atomic
@@ -33,10 +35,10 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     unconfirmed_cutoff = now - timedelta(days=settings.UNCONFIRMED_RETENTION_DAYS)
     deleted = 0
     for model in (Signature, OrganizationSignature):
-        count, _by_model = model.objects.filter(
+        _count, by_model = model.objects.filter(
             status__in=UNCONFIRMED, created_at__lt=unconfirmed_cutoff
         ).delete()
-        deleted += count
+        deleted += by_model.get(model._meta.label, 0)  # Not their emails.
 
     anonymized = 0
     for model in (Signature, OrganizationSignature):
@@ -56,7 +58,26 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     keys_deleted, _by_model = IPHashKey.objects.filter(
         day__lt=fingerprint_cutoff.date()
     ).delete()
-    return PurgeReport(deleted, anonymized, cleared, keys_deleted)
+    emails_deleted = _delete_old_emails(now)
+    return PurgeReport(deleted, anonymized, cleared, keys_deleted, emails_deleted)
+
+
+def _delete_old_emails(now: datetime) -> int:
+    """Forget emails that went out (or failed) long enough ago, a batch at a time."""
+    old = OutgoingEmail.objects.filter(
+        Q(
+            state__in=[OutgoingEmail.State.SENT, OutgoingEmail.State.CANCELLED],
+            created_at__lt=now - timedelta(days=settings.MAIL_KEEP_DAYS),
+        )
+        | Q(
+            state=OutgoingEmail.State.FAILED,
+            created_at__lt=now - timedelta(days=settings.MAIL_KEEP_FAILED_DAYS),
+        )
+    )
+    deleted = 0
+    while batch := list(old.values_list("pk", flat=True)[:5000]):
+        deleted += OutgoingEmail.objects.filter(pk__in=batch).delete()[0]
+    return deleted
 
 
 def _appeals_past_retention(now: datetime):

@@ -177,6 +177,10 @@ MAIL_RETRY_SECONDS = env.int("MAIL_RETRY_SECONDS", default=60)
 MAIL_GIVE_UP_HOURS = env.int("MAIL_GIVE_UP_HOURS", default=48)
 # How long a mailer holds the emails it took; if it dies, others take them then.
 MAIL_LEASE_SECONDS = env.int("MAIL_LEASE_SECONDS", default=120)
+# The record of each email (kind, state, the server's answer; never the text of a
+# sent one) is kept this many days once sent, and longer once failed.
+MAIL_KEEP_DAYS = env.int("MAIL_KEEP_DAYS", default=7)
+MAIL_KEEP_FAILED_DAYS = env.int("MAIL_KEEP_FAILED_DAYS", default=30)
 
 
 # --- Background tasks --------------------------------------------------------

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from appeals.models import Appeal, Signature
+from appeals.models import Appeal, OutgoingEmail, Signature
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +79,23 @@ def can_delete(client, appeal, signature):
     return not Signature.objects.filter(pk=signature.pk).exists()
 
 
+def can_see_mail_queue(client, appeal, signature):
+    url = reverse("admin:appeals_outgoingemail_changelist")
+    return client.get(url).status_code == 200
+
+
+def can_retry_mail(client, appeal, signature):
+    failed = OutgoingEmail.objects.create(
+        kind="confirm", signature=signature, state=OutgoingEmail.State.FAILED
+    )
+    client.post(
+        reverse("admin:appeals_outgoingemail_changelist"),
+        {"action": "retry", "_selected_action": [failed.pk]},
+    )
+    failed.refresh_from_db()
+    return failed.state != OutgoingEmail.State.FAILED
+
+
 ACTIONS = [
     can_list,
     can_view_email,
@@ -87,14 +104,16 @@ ACTIONS = [
     can_edit_appeal,
     can_moderate,
     can_delete,
+    can_see_mail_queue,
+    can_retry_mail,
 ]
 
-#              list   email  export  emails  edit   moderate delete
+#              list   email  export emails edit   moderate delete mail   retry
 MATRIX = {
-    "editor": [False, False, True, False, True, False, False],
-    "moderator": [True, False, True, False, False, True, False],
-    "moderator_with_emails": [True, True, True, True, False, True, False],
-    "superuser": [True, True, True, True, True, True, True],
+    "editor": [False, False, True, False, True, False, False, True, False],
+    "moderator": [True, False, True, False, False, True, False, True, True],
+    "moderator_with_emails": [True, True, True, True, False, True, False, True, True],
+    "superuser": [True, True, True, True, True, True, True, True, True],
 }
 ROLES = {
     "editor": {"groups": ["Editors"]},

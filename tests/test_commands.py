@@ -1,13 +1,15 @@
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from appeals.counting import recount_signatures
 from appeals.management.commands.load_demo import DEMO_SLUG, DEMO_STAFF_USERNAME
-from appeals.models import Appeal, Organization, Signature
+from appeals.models import Appeal, Organization, OutgoingEmail, Signature
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +90,18 @@ def test_send_due_emails_sends_what_the_rows_owe(mailoutbox):
     assert out.getvalue().strip() == "Emails sent: 1; failed: 0; still waiting: 0."
     assert [message.to for message in mailoutbox] == [["ann@example.org"]]
     assert Signature.objects.get(pk=owed.pk).email_due == ""
+
+
+def test_mail_status_prints_the_queue_and_fails_when_mail_waits_too_long():
+    waiting = OutgoingEmail.objects.create(kind="confirm", language="en")
+    OutgoingEmail.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    out = io.StringIO()
+
+    call_command("mail_status", stdout=out)
+
+    assert "queued: 1\n" in out.getvalue()
+    assert "oldest unsent email waiting for: 600 s" in out.getvalue()
+    with pytest.raises(CommandError, match="waited 600 s"):
+        call_command("mail_status", "--max-wait", "300", stdout=io.StringIO())

@@ -500,3 +500,19 @@ def test_mailers_running_at_once_send_each_owed_email_once(mailoutbox):
     )
     assert OutgoingEmail.objects.filter(state=State.SENT).count() == 250
     assert not Signature.objects.exclude(email_due="").exists()
+
+
+def test_a_short_lease_still_leaves_time_to_send_the_batch(
+    client, mailoutbox, settings
+):
+    settings.MAIL_LEASE_SECONDS = 5  # Shorter than the server's time-out (10 s).
+    settings.MAILERS = {"default": {"BACKEND": LOCMEM, "OPTIONS": {}}}
+    appeal = make_appeal()
+    for number in range(3):
+        sign(client, appeal, f"s{number}@example.org")
+    intake.take_in()
+    sender = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
+
+    assert sender.send_batch() == 3
+
+    assert len(mailoutbox) == 3

@@ -18,6 +18,7 @@ from appeals.models import (
     PRIVACY_NOTICE_VERSION,
     Appeal,
     IPHashKey,
+    OutgoingEmail,
     Signature,
 )
 from appeals.retention import purge_expired
@@ -264,3 +265,32 @@ def test_signing_and_token_pages_are_never_cached(mailoutbox):
         client.get(reverse("appeals:my_data_request")),
     ]:
         assert "no-store" in response.headers["Cache-Control"], response
+
+
+@pytest.mark.django_db
+def test_the_record_of_old_emails_is_forgotten_and_a_purged_signature_takes_its_own(
+    settings,
+):
+    settings.MAIL_KEEP_DAYS, settings.MAIL_KEEP_FAILED_DAYS = 7, 30
+    now = timezone.now()
+    pending = make_signature(make_appeal(), status=Signature.Status.PENDING)
+    Signature.objects.filter(pk=pending.pk).update(created_at=now - timedelta(days=8))
+
+    def email(state, days_ago, kind="data_access", **fields):
+        return OutgoingEmail.objects.create(
+            kind=kind,
+            state=state,
+            created_at=now - timedelta(days=days_ago),
+            **fields,
+        )
+
+    kept = [email("sent", 6), email("failed", 20), email("queued", 40)]
+    email("sent", 8)
+    email("cancelled", 8)
+    email("failed", 31)
+    email("sent", 1, kind="confirm", signature=pending)
+
+    report = purge_expired(now=now)
+
+    assert set(OutgoingEmail.objects.all()) == set(kept)
+    assert (report.deleted_unconfirmed, report.emails_deleted) == (1, 3)

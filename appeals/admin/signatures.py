@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from appeals import services
+from appeals.admin.actions import bulk_action
+from appeals.admin.mail import OutgoingEmailInline
 from appeals.models import (
     Appeal,
     ExportLog,
@@ -49,6 +51,7 @@ class SignerDataAdmin(admin.ModelAdmin):
     ordering = ["-pk"]
     show_full_result_count = False
     list_per_page = 50
+    inlines = [OutgoingEmailInline]
 
     def can_view_emails(self, request) -> bool:
         return request.user.has_perm(VIEW_EMAIL_PERMISSION)
@@ -89,20 +92,6 @@ class SignerDataAdmin(admin.ModelAdmin):
             email = normalize_email(search_term)
             return queryset.filter(email_normalized=email), False
         return super().get_search_results(request, queryset, search_term)
-
-
-def bulk_action(name, description, service, done_message):
-    """An admin action that hands the selection to a service and says how many."""
-
-    @admin.action(description=description, permissions=["change"])
-    def action(modeladmin, request, queryset):
-        count = service(queryset)
-        modeladmin.message_user(
-            request, done_message % {"count": count}, messages.SUCCESS
-        )
-
-    action.__name__ = name
-    return action
 
 
 def _resend(queryset) -> int:
@@ -151,10 +140,10 @@ resend_confirmation = bulk_action(
     _("Resend the confirmation email"),
     _resend,
     ngettext_lazy(
-        "Confirmation email sent again to %(count)d address (pending ones, at "
-        "most three emails a day each).",
-        "Confirmation email sent again to %(count)d addresses (pending ones, at "
-        "most three emails a day each).",
+        "Confirmation email queued again for %(count)d address (pending ones, "
+        "within the signing rate limits, at most three emails a day each).",
+        "Confirmation email queued again for %(count)d addresses (pending ones, "
+        "within the signing rate limits, at most three emails a day each).",
         "count",
     ),
 )

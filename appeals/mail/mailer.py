@@ -73,22 +73,29 @@ class Mailer:
 
     def __init__(self):
         self.id = mailer_id()
-        self.stop = threading.Event()
+        # Set by request_stop(), from a signal handler: a plain flag, since an
+        # Event's lock could be held by the very thread the handler interrupts.
+        self.stop_requested = False
+        self.stop = threading.Event()  # Tells the senders; set by this thread only.
         self.work = threading.Event()  # Set when intake queued something.
         self.pace = Pace(settings.MAIL_MAX_PER_SECOND)
         self.threads: list[threading.Thread] = []
 
+    def request_stop(self) -> None:
+        """Ask the mailer to stop within seconds; safe to call from a signal handler."""
+        self.stop_requested = True
+
     def run(self) -> None:
-        """Run until self.stop is set; then hand back what is held and return."""
+        """Run until asked to stop; then hand back what is held and return."""
         logger.info("Mailer %s starting", self.id)
         try:
-            while not self.stop.is_set():
+            while not self.stop_requested:
                 self.keep_senders_running()
                 taken = self.guarded(intake.take_in, "taking in signatures", 0)
                 if taken:
                     self.work.set()
                 if taken < intake.BATCH_SIZE:
-                    self.stop.wait(POLL_SECONDS)
+                    time.sleep(POLL_SECONDS)
         finally:
             self.shut_down()
 
@@ -144,7 +151,7 @@ class Mailer:
             connection.close()
         except Exception:
             logger.exception("Failed while %s (Redis down?); trying again", doing)
-        self.stop.wait(1)
+        time.sleep(1)
         return default
 
     def shut_down(self) -> None:

@@ -1,6 +1,8 @@
 """Putting an email in the queue, in the same transaction as what it is about."""
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from appeals import tasks
 from appeals.mail.render import render_email
@@ -35,3 +37,17 @@ def queue_email(
     )
     transaction.on_commit(tasks.send_mail_in_request, robust=True)
     return messages
+
+
+def retry_emails(*, messages: QuerySet[OutgoingEmail]) -> int:
+    """Queue failed emails again, as if new (staff, once the cause is fixed)."""
+    now = timezone.now()
+    retried = messages.filter(state=OutgoingEmail.State.FAILED).update(
+        state=OutgoingEmail.State.QUEUED,
+        created_at=now,
+        due_at=now,
+        attempts=0,
+        claimed_by="",
+    )
+    transaction.on_commit(tasks.send_mail_in_request, robust=True)
+    return retried

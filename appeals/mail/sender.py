@@ -267,9 +267,13 @@ class Sender:
 
 
 def _send_time_limit() -> float:
-    """The longest one message may take: the server's time-out, and some."""
+    """How long before its lease ends a sender stops starting new messages.
+
+    The server's time-out and a second, so that the message in flight is answered
+    before another mailer may take it; at most half the lease.
+    """
     timeout = settings.MAILERS["default"].get("OPTIONS", {}).get("timeout") or 10
-    return 2 * timeout + 5
+    return min(timeout + 1, settings.MAIL_LEASE_SECONDS / 2)
 
 
 def _reply(code: int, reply) -> str:

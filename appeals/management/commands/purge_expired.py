@@ -11,7 +11,8 @@ class Command(BaseCommand):
         "Delete signatures left unconfirmed for UNCONFIRMED_RETENTION_DAYS, erase the "
         "personal data on appeals closed SIGNER_DATA_RETENTION_DAYS ago (keeping "
         "counts, countries and dates), and drop IP fingerprints and their keys after "
-        "IP_HASH_RETENTION_DAYS."
+        "IP_HASH_RETENTION_DAYS; forget sent emails after MAIL_KEEP_DAYS and failed "
+        "ones after MAIL_KEEP_FAILED_DAYS."
     )
 
     def handle(self, *args, **options):
@@ -20,5 +21,6 @@ class Command(BaseCommand):
             f"Deleted {report.deleted_unconfirmed} unconfirmed signatures "
             f"(older than {settings.UNCONFIRMED_RETENTION_DAYS} days); anonymized "
             f"{report.anonymized}; cleared {report.fingerprints_cleared} IP "
-            f"fingerprints and deleted {report.keys_deleted} hashing keys."
+            f"fingerprints and deleted {report.keys_deleted} hashing keys and "
+            f"{report.emails_deleted} old outgoing emails."
         )

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         mailer = Mailer()
 
         def stop(signum, frame):
-            mailer.stop.set()  # Finish the messages in flight, give back the rest.
+            mailer.request_stop()  # Finish the emails in flight, give back the rest.
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
