@@ -217,7 +217,7 @@ class Signature(ConfirmedByEmail):
         ]
 
     def __str__(self):
-        return self.full_name or _("(erased)")
+        return self.full_name or str(_("(erased)"))
 
     @property
     def public_comment(self) -> str:
