@@ -23,12 +23,30 @@ graceful_timeout = 30
 # wave recycled each worker about every half minute. Memory stays flat (make bench).
 max_requests = 250_000
 max_requests_jitter = 25_000
-# Access log without the client's address: no IP is ever written anywhere.
+# Access log without the client's address (no IP is ever written anywhere), query
+# strings or the tokens of emailed links: see appealsite.logs.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") == "1" else None
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+logger_class = "appealsite.logs.RedactingLogger"
 errorlog = "-"
-# Behind nginx: trust its X-Forwarded-* only from the proxy itself.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def trusted_proxies() -> str:
+    """The peers whose X-Forwarded-* Django believes: none, or TRUSTED_PROXIES.
+
+    Read from Django's settings, so gunicorn and Django agree on which requests
+    came over HTTPS (see appealsite.middleware).
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "appealsite.settings")
+    from django.conf import settings
+
+    if not settings.TRUSTED_PROXY_COUNT:
+        return ""
+    return ",".join(str(network) for network in settings.TRUSTED_PROXIES)
+
+
+# Behind nginx: believe X-Forwarded-Proto only from the proxies Django trusts.
+forwarded_allow_ips = trusted_proxies()
 
 
 def when_ready(server):

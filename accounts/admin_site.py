@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect
 from django.urls import path
 
 from accounts import views
 from accounts.forms import StaffLoginForm, confirmed_devices
+from accounts.lockout import Guard
 
 
 def needs_second_factor(request) -> bool:
@@ -49,4 +51,10 @@ class StaffAdminSite(admin.AdminSite):
             and not confirmed_devices(user).exists()
         ):
             return redirect("admin:two_factor_setup")
-        return super().login(request, extra_context)
+        response = super().login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if form is not None and form.has_error(NON_FIELD_ERRORS, Guard.THROTTLED.value):
+            # The form with its message, and a status that scripts understand.
+            response.status_code = 429
+            response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
+        return response

@@ -1,7 +1,9 @@
-"""Staff accounts: login lockout and two-factor authentication for the admin.
+"""Staff accounts: login lockout, two-factor authentication, sessions that end.
 
 A separate app because it guards the admin as a whole, whatever the admin manages;
-appeals knows nothing of it.
+appeals knows nothing of it. It borrows from appeals the client address and its
+daily fingerprint (antispam.client_ip, hash_ip) and the shared-cache counters
+(sharedcache.increment), so that a login is counted the way a signature is.
 """
 
 from django.apps import AppConfig
@@ -12,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Staff accounts")
+
+    def ready(self):
+        from accounts import checks  # noqa: F401  (registers the cookie check)
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

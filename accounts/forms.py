@@ -3,9 +3,11 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout
+from accounts.lockout import Guard
 
 
 def confirmed_devices(user):
@@ -24,7 +26,11 @@ class OTPTokenField(forms.CharField):
 
 
 class StaffLoginForm(AdminAuthenticationForm):
-    """Password, then the authenticator code for accounts that have enrolled one."""
+    """Password, then the authenticator code for accounts that have enrolled one.
+
+    Failures are counted per login and client, per login and per client (see
+    accounts.lockout); a guarded login still takes the password with a valid code.
+    """
 
     otp_token = OTPTokenField(
         label=_("Authentication code"),
@@ -34,29 +40,57 @@ class StaffLoginForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "locked": _(
-            "Too many failed attempts. This account is locked for %(minutes)d "
-            "minutes; try again later."
+        Guard.THROTTLED.value: ngettext_lazy(
+            "Too many failed login attempts from your connection. Wait %(minutes)d "
+            "minute and try again.",
+            "Too many failed login attempts from your connection. Wait %(minutes)d "
+            "minutes and try again.",
+            "minutes",
+        ),
+        Guard.LOCKED.value: ngettext_lazy(
+            "Too many failed attempts. This login is locked for your connection for "
+            "%(minutes)d minute, unless you enter your password together with the "
+            "code from your authenticator app.",
+            "Too many failed attempts. This login is locked for your connection for "
+            "%(minutes)d minutes, unless you enter your password together with the "
+            "code from your authenticator app.",
+            "minutes",
+        ),
+        Guard.UNDER_ATTACK.value: _(
+            "Too many failed attempts on this login in the last minute. Enter your "
+            "password together with the code from your authenticator app, or try "
+            "again in a minute."
         ),
         "otp_required": _("Enter the code from your authenticator app."),
         "otp_invalid": _("That authentication code is not correct. Try the next one."),
     }
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        if lockout.is_locked(username):
-            raise ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"minutes": settings.LOGIN_LOCKOUT_SECONDS // 60},
-            )
+        attempt = lockout.Attempt.from_request(
+            self.request, self.cleaned_data.get("username") or ""
+        )
+        guard = lockout.guard(attempt)
+        guarded = guard and ValidationError(
+            self.error_messages[guard.value],
+            code=guard.value,
+            params={"minutes": max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)},
+        )
+        if guard is Guard.THROTTLED:
+            raise guarded  # Before the password is hashed: Argon2 is costly by design.
+        if guarded and not self.cleaned_data.get("otp_token"):
+            lockout.record_failure(attempt)
+            raise guarded  # Without a code it cannot pass: no need to hash.
         try:
             super().clean()
             self._check_token()
-        except ValidationError:
-            lockout.record_failure(username)
-            raise
-        lockout.reset(username)
+        except ValidationError as error:
+            lockout.record_failure(attempt)
+            # Guarded, every failure reads the same: nothing tells a guesser that
+            # the password was right.
+            raise (guarded or error) from None
+        if guarded and getattr(self.user_cache, "otp_device", None) is None:
+            raise guarded  # The right password alone is what a guesser would send.
+        lockout.record_success(attempt)
         return self.cleaned_data
 
     def _check_token(self):

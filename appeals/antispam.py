@@ -5,12 +5,14 @@ submission silently, for a moderator to release or reject. A bot learns nothing,
 and a person on Tor or a shared connection is delayed, not locked out.
 """
 
+import functools
 import hashlib
 import hmac
 import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC
 
 from django import forms
 from django.conf import settings
@@ -19,6 +21,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from publicsuffixlist import PublicSuffixList
 
 from appeals import localcache, sharedcache
 from appeals.models import IPHashKey
@@ -29,41 +32,74 @@ from appeals.models import IPHashKey
 def client_ip(request) -> str:
     """Return the client's address: REMOTE_ADDR, or what trusted proxies saw.
 
-    Each proxy appends the address it got the request from to X-Forwarded-For, so
-    with N trusted proxies the client is the N-th entry from the right. Anything
-    further left was written by the client and is ignored.
+    Each proxy appends the address it got the request from to X-Forwarded-For. So,
+    read from the right, an entry is believed only while whoever wrote it is a
+    trusted proxy (TRUSTED_PROXIES): first the peer, then each address just read;
+    and for at most TRUSTED_PROXY_COUNT entries. What a client wrote itself is never
+    reached: one that connects to the app directly gets its own address.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= hops:
-            candidate = forwarded[-hops]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                pass
-    return remote
+    address = _address(remote)
+    if not from_trusted_proxy(request):
+        return remote if address is None else str(address)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    for _hop in range(settings.TRUSTED_PROXY_COUNT):
+        written = _address(forwarded.pop()) if forwarded else None
+        if written is None:  # No entry, or not an address: the proxy's own request.
+            break
+        address = written
+        if not _is_trusted_proxy(address):
+            break
+    return remote if address is None else str(address)
+
+
+def from_trusted_proxy(request) -> bool:
+    """Whether a trusted proxy sent the request: its X-Forwarded-* may be believed.
+
+    A peer with no address reached us through a Unix socket, which only local
+    processes can open (gunicorn trusts those too).
+    """
+    if not settings.TRUSTED_PROXY_COUNT:
+        return False
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not remote:
+        return True
+    address = _address(remote)
+    return address is not None and _is_trusted_proxy(address)
+
+
+def _is_trusted_proxy(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return any(address in network for network in settings.TRUSTED_PROXIES)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address written in text, or None; an IPv4 one as IPv4 however written.
+
+    A listener on both IPv4 and IPv6 sees IPv4 clients as ::ffff:a.b.c.d.
+    """
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
 
 
 def hash_ip(address: str) -> str:
-    """Return a keyed hash of an address, with today's key.
+    """Return a keyed hash of an address, with the current UTC day's key.
 
     IPv6 addresses are reduced to their /64 network (what one household gets).
     Hashes made on one day can be compared for about a week; once the day's key is
-    purged, nobody can tell which address a hash came from.
+    purged, nobody can tell which address a hash came from. Days are UTC days, as
+    in the purge (appeals.retention), whatever the site's time zone.
     """
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    ip = _address(address)
+    if ip is None:
         return ""
     if ip.version == 6:
-        ip = ipaddress.ip_network(f"{ip}/64", strict=False).network_address
-    key = _key_for(timezone.localdate())
+        ip = ipaddress.IPv6Network((ip, 64), strict=False).network_address
+    key = _key_for(timezone.now().astimezone(UTC).date())
     return hmac.new(key.encode(), ip.packed, hashlib.sha256).hexdigest()[:32]
 
 
@@ -141,13 +177,14 @@ def signing_scope(model, appeal_id) -> str:
 
 @dataclass(frozen=True)
 class Submission:
-    """A sign form sent: what the signing rate limits count it by."""
+    """A form sent that writes to a mailbox: what the rate limits count it by."""
 
     id: str  # Unique: "signature:12" for a new row, a random one for a repeat.
-    scope: str  # signing_scope(): "signature:12".
+    scope: str  # signing_scope() for signatures: "signature:12"; or "my-data".
     ip_hash: str
-    email_domain: str
+    email: str  # Normalized.
     at: float  # When it was sent (a timestamp).
+    form_token: str = ""  # SpamTrapMixin.form_token(): which form time it used.
 
 
 def rate_limit_reasons(submissions: list[Submission]) -> list[list[str]]:
@@ -194,11 +231,45 @@ def _signing_checks(limits, submission: Submission) -> list[tuple[Limit, tuple]]
     if submission.ip_hash:
         scope = (submission.scope, submission.ip_hash)
         checks += [(limits["ip_burst"], scope), (limits["ip_sustained"], scope)]
-    if submission.email_domain not in settings.COMMON_EMAIL_DOMAINS:
-        checks += [
-            (limits["email_domain"], (submission.scope, submission.email_domain))
-        ]
+    domain = registrable_domain(submission.email.rpartition("@")[2])
+    if domain not in settings.COMMON_EMAIL_DOMAINS:
+        checks += [(limits["email_domain"], (submission.scope, domain))]
+    checks += [(limits["mailbox"], (submission.scope, mailbox(submission.email)))]
+    if submission.form_token:
+        form_use = (submission.form_token, submission.ip_hash)
+        checks += [(limits["form_time"], form_use)]
     return checks
+
+
+def mailbox(email_normalized: str) -> str:
+    """The mailbox an address delivers to: the emails it may get are counted by it.
+
+    "ann+1@…", "ann+2@…" reach one person, as do "a.nn@gmail.com" and
+    "ann@googlemail.com": without this, one could fill a stranger's inbox by
+    signing with a new tag each time. The signature itself stays per address.
+    """
+    local, _at, domain = email_normalized.rpartition("@")
+    local = local.partition("+")[0]
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+def registrable_domain(domain: str) -> str:
+    """The part of a domain one can register: "a.spam.org", "b.spam.org" are one.
+
+    From the Public Suffix List bundled with publicsuffixlist (never fetched at run
+    time), so "example.co.uk" and "x.github.io" count as their owners' domains.
+    """
+    return _public_suffixes().privatesuffix(domain.lower()) or domain.lower()
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    return PublicSuffixList()
 
 
 # --- Traps in the form -------------------------------------------------------
@@ -229,15 +300,29 @@ class SpamTrapMixin(forms.Form):
         reasons = []
         if self.cleaned_data.get("homepage"):
             reasons.append("honeypot filled")
+        shown = self.cleaned_data.get("rendered_at", "")
         try:
-            self._signer.unsign(
-                self.cleaned_data.get("rendered_at", ""),
-                max_age=settings.FORM_MIN_FILL_SECONDS,
-            )
+            # A page left open for hours is rare; a form time harvested once and
+            # replayed by a script is not.
+            self._signer.unsign(shown, max_age=settings.FORM_MAX_AGE_SECONDS)
+        except signing.SignatureExpired:
+            return [*reasons, "form time too old"]
+        except signing.BadSignature:
+            return [*reasons, "form time missing or forged"]
+        try:
+            self._signer.unsign(shown, max_age=settings.FORM_MIN_FILL_SECONDS)
         except signing.SignatureExpired:
             pass  # Old enough: a person had time to read and type.
-        except signing.BadSignature:
-            reasons.append("form time missing or forged")
         else:
             reasons.append("sent faster than a person types")
         return reasons
+
+    def form_token(self) -> str:
+        """A short digest of the form time sent, for counting how often it is used.
+
+        The same form time (one page shown, or harvested once by a script) may be
+        used for a handful of submissions from one client, not hundreds: see the
+        "form_time" rate limit.
+        """
+        value = self.cleaned_data.get("rendered_at", "")
+        return hashlib.sha256(value.encode()).hexdigest()[:16] if value else ""

@@ -5,6 +5,11 @@ the status change. fold_signature_counts() moves the deltas into
 Appeal.signature_count in batches (a task scheduled a few seconds after a change),
 so the stored count is exact within seconds and never drifts; recount_signatures()
 checks it against the rows themselves.
+
+One fold runs at a time: a fold that took a withdrawal's -1 while another still
+held the confirmation's +1 could bring a count below zero. On PostgreSQL a
+transaction-level advisory lock makes the second fold wait, and then see every
+change the first one left; SQLite runs one writer at a time anyway.
 """
 
 from collections import Counter
@@ -17,6 +22,8 @@ from django.utils import timezone
 from appeals.models import Appeal, Signature, SignatureCountDelta
 
 FOLD_BATCH_SIZE = 5000
+# The advisory lock folds take on PostgreSQL (any number no other code uses).
+FOLD_LOCK_ID = 0x61707065616C73  # "appeals"
 
 
 def fold_signature_counts() -> int:
@@ -29,18 +36,22 @@ def fold_signature_counts() -> int:
 
 @transaction.atomic
 def _fold_batch() -> int:
-    deltas = SignatureCountDelta.objects.order_by("pk")
-    if connection.features.has_select_for_update_skip_locked:
-        # Two folds at once each take their own rows; none is applied twice.
-        deltas = deltas.select_for_update(skip_locked=True)
-    rows = list(deltas.values_list("pk", "appeal_id", "delta")[:FOLD_BATCH_SIZE])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FOLD_LOCK_ID])
+    # In the order they were made: a -1 seen here has its +1 here or folded before.
+    rows = list(
+        SignatureCountDelta.objects.order_by("pk").values_list(
+            "pk", "appeal_id", "delta"
+        )[:FOLD_BATCH_SIZE]
+    )
     if not rows:
         return 0
     deleted, _by_model = SignatureCountDelta.objects.filter(
         pk__in=[pk for pk, _appeal, _delta in rows]
     ).delete()
     if deleted != len(rows):
-        # Another fold took some of these first (a database without row locks).
+        # Another fold took some of these first (SQLite: no advisory lock there).
         transaction.set_rollback(True)
         return 0
     totals = Counter()

@@ -4,6 +4,9 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import models
 from django.forms.models import ModelFormMetaclass
 from django.forms.utils import flatatt
 from django.utils import translation
@@ -81,10 +84,43 @@ class CountryChoiceField(forms.TypedChoiceField):
         return value in _country_codes()
 
 
+class DeliverableEmailField(forms.EmailField):
+    """An email address that a mail server can be given as it was typed.
+
+    Hidden characters are refused rather than dropped (dropping them changed what
+    the address was), and the address must survive the encoding the mailer's SMTP
+    connection applies: an address Django's checks pass but no server can be sent
+    to would otherwise fail only in the mailer, long after the signer left.
+    """
+
+    default_error_messages = {
+        "undeliverable": _("Enter an email address that can receive mail."),
+    }
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        if HIDDEN_CHARACTERS.search(value):
+            raise ValidationError(self.error_messages["undeliverable"], "undeliverable")
+        try:
+            # The very check the SMTP connection makes before it sends; it reads
+            # nothing of the backend's own (which would need a mail server).
+            SMTPBackend.prep_address(SMTPBackend.__new__(SMTPBackend), value)
+        except (ValueError, UnicodeError) as error:
+            raise ValidationError(
+                self.error_messages["undeliverable"], "undeliverable"
+            ) from error
+        return value
+
+
 def public_formfield(model_field, **kwargs):
-    """A model field's form field, as in a ModelForm; countries checked by code."""
+    """A model field's form field, as in a ModelForm; countries checked by code,
+    email addresses checked for delivery."""
     if isinstance(model_field, CountryField):
         kwargs["choices_form_class"] = CountryChoiceField
+    if isinstance(model_field, models.EmailField):
+        kwargs["form_class"] = DeliverableEmailField
     return model_field.formfield(**kwargs)
 
 
@@ -242,7 +278,7 @@ class OrganizationSignatureForm(PublicForm):
 class DataAccessForm(SpamTrapMixin, forms.Form):
     """Ask for a link to everything held about an address."""
 
-    email = forms.EmailField(
+    email = DeliverableEmailField(
         label=_("Your email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("We send the link there, and only there."),

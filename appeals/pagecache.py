@@ -5,11 +5,14 @@ costs far more than the database queries behind it, so anonymous GETs are answer
 from the shared cache (Redis in production) for PAGE_CACHE_SECONDS. The copy is
 rendered with a placeholder where CSRF tokens go; each reader gets their own token
 stamped in, so the forms on the page (sign, language, typo dialog) stay protected
-and nobody gets someone else's token. Staff (anyone with a session) and every
-non-GET request bypass the cache.
+and nobody gets someone else's token. The placeholder is drawn at random for each
+copy and kept with it, never shown: no text a visitor wrote (a co-signer's website,
+a comment) can contain it, so a token is stamped only where a form asks for one.
+Staff (anyone with a session) and every non-GET request bypass the cache.
 """
 
 import hashlib
+import secrets
 import time
 from functools import wraps
 
@@ -22,7 +25,8 @@ from django.utils.translation import get_language
 
 from appeals import localcache
 
-CSRF_PLACEHOLDER = "__csrf_token_for_this_reader__"
+# Part of each key: copies in another shape (an older release's) are not read.
+COPY_FORMAT = 2
 # Each process keeps its copy this long before it looks at the shared cache again.
 LOCAL_SECONDS = 1
 # How long past its time an old copy may still be served while a new one renders.
@@ -35,7 +39,8 @@ def cached_page(view):
         if not _cacheable(request):
             return view(request, *args, **kwargs)
         path = request.get_full_path().encode()
-        key = f"appeals:page:{get_language()}:{hashlib.sha256(path).hexdigest()}"
+        digest = hashlib.sha256(path).hexdigest()
+        key = f"appeals:page:{COPY_FORMAT}:{get_language()}:{digest}"
         cached = localcache.get(key)
         if cached is None:
             cached, response = _shared_copy(
@@ -44,9 +49,9 @@ def cached_page(view):
             if cached is None:
                 return response  # Not a page to keep: an error, a redirect.
             localcache.put(key, LOCAL_SECONDS, cached)
-        content, content_type, _fresh_until = cached
+        content, content_type, _fresh_until, placeholder = cached
         response = HttpResponse(
-            content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()),
+            content.replace(placeholder, get_token(request).encode()),
             content_type=content_type,
         )
         patch_vary_headers(response, ["Cookie"])
@@ -71,27 +76,47 @@ def _shared_copy(key: str, render):
     if old is not None and (old[2] >= time.time() or not cache.add(lock, True, 10)):
         return old, None
     try:
-        response = render()
-        if response.status_code != 200 or not response.get(
-            "Content-Type", ""
-        ).startswith("text/html"):
-            return None, response
-        fresh_until = time.time() + settings.PAGE_CACHE_SECONDS
-        cached = (response.content, response.get("Content-Type"), fresh_until)
-        cache.set(key, cached, settings.PAGE_CACHE_SECONDS + STALE_SECONDS)
-        return cached, None
+        cached, response = render()
+        if cached is not None:
+            cache.set(key, cached, settings.PAGE_CACHE_SECONDS + STALE_SECONDS)
+        return cached, response
     finally:
         if old is not None:  # This process took the lock.
             cache.delete(lock)
 
 
 def _render(request, view, *args, **kwargs):
-    """Render the page with placeholders where each reader's CSRF token goes."""
-    request.render_for_page_cache = True
-    response = view(request, *args, **kwargs)
-    if hasattr(response, "render"):  # A TemplateResponse renders lazily.
-        response.render()
-    return response
+    """Render a copy of the page to share: return (copy, None).
+
+    The copy has a placeholder, new for each copy, where each reader's CSRF token
+    goes. A page not to keep (an error, a redirect) is returned as (None, the
+    response), with this reader's own token in it.
+    """
+    placeholder = f"csrf-{secrets.token_hex(16)}"
+    request.page_cache_csrf_placeholder = placeholder
+    try:
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render"):  # A TemplateResponse renders lazily.
+            response.render()
+    finally:
+        # An error page Django renders after an exception gets a real token.
+        del request.page_cache_csrf_placeholder
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith(
+        "text/html"
+    ):
+        if not response.streaming:
+            response.content = response.content.replace(
+                placeholder.encode(), get_token(request).encode()
+            )
+        return None, response
+    fresh_until = time.time() + settings.PAGE_CACHE_SECONDS
+    copy = (
+        response.content,
+        response.get("Content-Type"),
+        fresh_until,
+        placeholder.encode(),
+    )
+    return copy, None
 
 
 def _cacheable(request) -> bool:
@@ -105,6 +130,6 @@ def _cacheable(request) -> bool:
 
 def csrf(request):
     """Context processor: the placeholder instead of a token when rendering a copy."""
-    if getattr(request, "render_for_page_cache", False):
-        return {"csrf_token": CSRF_PLACEHOLDER}
+    if placeholder := getattr(request, "page_cache_csrf_placeholder", None):
+        return {"csrf_token": placeholder}
     return {}

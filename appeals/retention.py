@@ -1,15 +1,22 @@
-"""Keep signer data only as long as it is needed (run daily: purge_expired)."""
+"""Keep signer data only as long as it is needed (run daily: purge_expired).
 
-from dataclasses import dataclass
+A table of a million signatures is walked in slices of its primary key, each slice
+one short statement that commits on its own: no statement comes near the database's
+time limit, a run cut short keeps what it did, and running it again finishes the
+rest (every step is idempotent).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from appeals.models import (
     Appeal,
+    DataAccessLink,
     IPHashKey,
     OrganizationSignature,
     OutgoingEmail,
@@ -17,67 +24,97 @@ from appeals.models import (
 )
 
 UNCONFIRMED = [Signature.Status.PENDING, Signature.Status.QUARANTINED]
+# Rows per statement: each one reads at most this many rows by primary key.
+SLICE = 10_000
 
 
 @dataclass
 class PurgeReport:
-    deleted_unconfirmed: int
-    anonymized: int
-    fingerprints_cleared: int
-    keys_deleted: int
+    deleted_unconfirmed: int = 0
+    anonymized: int = 0
+    fingerprints_cleared: int = 0
+    keys_deleted: int = 0
     emails_deleted: int = 0
+    progress: Callable[[str], None] = field(default=lambda line: None, repr=False)
 
 
-@transaction.atomic
-def purge_expired(*, now: datetime | None = None) -> PurgeReport:
+def purge_expired(
+    *, now: datetime | None = None, progress: Callable[[str], None] | None = None
+) -> PurgeReport:
     """Delete and anonymize what the privacy notice promises to, as of `now`."""
     now = now or timezone.now()
+    report = PurgeReport(progress=progress or (lambda line: None))
     unconfirmed_cutoff = now - timedelta(days=settings.UNCONFIRMED_RETENTION_DAYS)
-    deleted = 0
-    for model in (Signature, OrganizationSignature):
-        _count, by_model = model.objects.filter(
-            status__in=UNCONFIRMED, created_at__lt=unconfirmed_cutoff
-        ).delete()
-        deleted += by_model.get(model._meta.label, 0)  # Not their emails.
-
-    anonymized = 0
-    for model in (Signature, OrganizationSignature):
-        anonymized += (
-            model.objects.filter(appeal__in=_appeals_past_retention(now))
-            .exclude(email_normalized="")
-            .update(**model.ERASED_VALUES, email_normalized="", ip_hash="")
-        )
-
     fingerprint_cutoff = now - timedelta(days=settings.IP_HASH_RETENTION_DAYS)
-    cleared = sum(
-        model.objects.filter(created_at__lt=fingerprint_cutoff)
-        .exclude(ip_hash="")
-        .update(ip_hash="")
-        for model in (Signature, OrganizationSignature)
-    )
-    keys_deleted, _by_model = IPHashKey.objects.filter(
+    past_retention = list(_appeals_past_retention(now))
+    for model in (Signature, OrganizationSignature):
+        name = model._meta.verbose_name_plural
+        # Unconfirmed: no live link left, counted from the last email sent.
+        report.deleted_unconfirmed += _in_slices(
+            model.objects.filter(
+                status__in=UNCONFIRMED, created_at__lt=unconfirmed_cutoff
+            ).exclude(emails_sent_on__gte=unconfirmed_cutoff.date()),
+            _delete_rows,
+            f"unconfirmed {name} deleted",
+            report.progress,
+        )
+        if past_retention:
+            report.anonymized += _in_slices(
+                model.objects.filter(appeal__in=past_retention).exclude(
+                    email_normalized=""
+                ),
+                lambda rows, model=model: rows.update(
+                    **model.ERASED_VALUES, email_normalized="", ip_hash=""
+                ),
+                f"{name} anonymized",
+                report.progress,
+            )
+        report.fingerprints_cleared += _in_slices(
+            model.objects.filter(created_at__lt=fingerprint_cutoff).exclude(ip_hash=""),
+            lambda rows: rows.update(ip_hash=""),
+            f"{name}: IP fingerprints cleared",
+            report.progress,
+        )
+    report.keys_deleted, _by_model = IPHashKey.objects.filter(
         day__lt=fingerprint_cutoff.date()
     ).delete()
-    emails_deleted = _delete_old_emails(now)
-    return PurgeReport(deleted, anonymized, cleared, keys_deleted, emails_deleted)
-
-
-def _delete_old_emails(now: datetime) -> int:
-    """Forget emails that went out (or failed) long enough ago, a batch at a time."""
-    old = OutgoingEmail.objects.filter(
-        Q(
-            state__in=[OutgoingEmail.State.SENT, OutgoingEmail.State.CANCELLED],
-            created_at__lt=now - timedelta(days=settings.MAIL_KEEP_DAYS),
-        )
-        | Q(
-            state=OutgoingEmail.State.FAILED,
-            created_at__lt=now - timedelta(days=settings.MAIL_KEEP_FAILED_DAYS),
-        )
+    DataAccessLink.objects.filter(expires_at__lt=now).delete()
+    report.emails_deleted = _in_slices(
+        OutgoingEmail.objects.filter(
+            Q(
+                state__in=[OutgoingEmail.State.SENT, OutgoingEmail.State.CANCELLED],
+                created_at__lt=now - timedelta(days=settings.MAIL_KEEP_DAYS),
+            )
+            | Q(
+                state=OutgoingEmail.State.FAILED,
+                created_at__lt=now - timedelta(days=settings.MAIL_KEEP_FAILED_DAYS),
+            )
+        ),
+        _delete_rows,
+        "old outgoing emails deleted",
+        report.progress,
     )
-    deleted = 0
-    while batch := list(old.values_list("pk", flat=True)[:5000]):
-        deleted += OutgoingEmail.objects.filter(pk__in=batch).delete()[0]
-    return deleted
+    return report
+
+
+def _delete_rows(rows: QuerySet) -> int:
+    """Delete rows and what cascades from them; count the rows themselves."""
+    _count, by_model = rows.delete()
+    return by_model.get(rows.model._meta.label, 0)
+
+
+def _in_slices(
+    rows: QuerySet, change: Callable[[QuerySet], int], done: str, progress
+) -> int:
+    """Apply change() to the rows, one slice of primary keys per statement."""
+    bounds = rows.model.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return 0
+    changed = 0
+    for start in range(bounds["low"], bounds["high"] + 1, SLICE):
+        changed += change(rows.filter(pk__gte=start, pk__lt=start + SLICE))
+    progress(f"{done}: {changed}")
+    return changed
 
 
 def _appeals_past_retention(now: datetime):
@@ -86,4 +123,6 @@ def _appeals_past_retention(now: datetime):
         status__in=[Appeal.Status.CLOSED, Appeal.Status.ARCHIVED], closed_at__lt=cutoff
     )
     past_deadline = Q(closes_at__lt=cutoff)
-    return Appeal.objects.filter(closed_by_staff | past_deadline).values("pk")
+    return Appeal.objects.filter(closed_by_staff | past_deadline).values_list(
+        "pk", flat=True
+    )

@@ -7,22 +7,21 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from appeals import tasks
 from appeals.antispam import (
-    Limit,
     Submission,
     hash_ip,
     rate_limit_reasons,
     signing_scope,
-    within_limit,
 )
 from appeals.links import absolute_url
 from appeals.mail.queue import queue_email
@@ -60,6 +59,7 @@ def sign_appeal(
     language: str,
     ip: str,
     suspicions: Sequence[str] = (),
+    form_token: str = "",
 ) -> Signature:
     """Record a person's signature, or find theirs, and write to their mailbox.
 
@@ -79,6 +79,7 @@ def sign_appeal(
         language=language,
         ip=ip,
         suspicions=suspicions,
+        form_token=form_token,
     )
 
 
@@ -89,6 +90,7 @@ def cosign_appeal(
     language: str,
     ip: str,
     suspicions: Sequence[str] = (),
+    form_token: str = "",
 ) -> OrganizationSignature:
     """Record an organization's co-signature, confirmed by email like a person's."""
     return _record(
@@ -98,10 +100,11 @@ def cosign_appeal(
         language=language,
         ip=ip,
         suspicions=suspicions,
+        form_token=form_token,
     )
 
 
-def _record(model, *, appeal, data, language, ip, suspicions):
+def _record(model, *, appeal, data, language, ip, suspicions, form_token):
     if not appeal.is_open:
         raise ValidationError(SIGNING_CLOSED, code="closed")
     if signing_paused(appeal):
@@ -119,6 +122,7 @@ def _record(model, *, appeal, data, language, ip, suspicions):
         email_due=model.EmailDue.NOTHING if suspicions else model.EmailDue.UNSCREENED,
         emails_sent_on=None if suspicions else timezone.localdate(),
         emails_sent_count=0 if suspicions else 1,
+        form_token=form_token,
         **data,
     )
     if suspicions:
@@ -128,7 +132,7 @@ def _record(model, *, appeal, data, language, ip, suspicions):
         return signature
     # The address signed before: this submission is screened here, and a
     # suspect one writes to nobody.
-    if _past_rate_limit(signature, ip_hash=ip_hash):
+    if _past_rate_limit(signature, ip_hash=ip_hash, form_token=form_token):
         return signature
     due = {
         model.Status.PENDING: model.EmailDue.CONFIRM,
@@ -139,14 +143,15 @@ def _record(model, *, appeal, data, language, ip, suspicions):
     return signature
 
 
-def _past_rate_limit(signature, *, ip_hash: str) -> bool:
+def _past_rate_limit(signature, *, ip_hash: str, form_token: str = "") -> bool:
     """Screen one more submission for a signature's address, made now."""
     submission = Submission(
         id=f"request:{uuid.uuid4().hex}",
         scope=signing_scope(type(signature), signature.appeal_id),
         ip_hash=ip_hash,
-        email_domain=signature.email_normalized.rpartition("@")[2],
+        email=signature.email_normalized,
         at=time.time(),
+        form_token=form_token,
     )
     return bool(rate_limit_reasons([submission])[0])
 
@@ -202,7 +207,7 @@ def confirm_signature(*, signature: Signature | OrganizationSignature) -> bool:
         pk=signature.pk, status=model.Status.PENDING
     ).update(status=model.Status.CONFIRMED, confirmed_at=timezone.now())
     if confirmed and model is Signature:
-        _change_count(signature.appeal, +1)
+        _change_counts({signature.appeal_id: +1})
     signature.refresh_from_db()
     return bool(confirmed)
 
@@ -225,26 +230,58 @@ def withdraw_signature(*, signature: Signature | OrganizationSignature) -> bool:
     current.withdrawn_at = timezone.now()
     current.save()
     if was_counted:
-        _change_count(current.appeal, -1)
+        _change_counts({current.appeal_id: -1})
     signature.refresh_from_db()
     return True
 
 
-def _change_count(appeal: Appeal, delta: int) -> None:
-    SignatureCountDelta.objects.create(appeal=appeal, delta=delta)
-    transaction.on_commit(_schedule_count_refresh)
+def _change_counts(deltas: dict[int, int]) -> None:
+    """Record changes to appeals' confirmed counts (appeal id: change)."""
+    changed = [
+        SignatureCountDelta(appeal_id=appeal_id, delta=delta)
+        for appeal_id, delta in deltas.items()
+        if delta
+    ]
+    if changed:
+        SignatureCountDelta.objects.bulk_create(changed)
+        _schedule_count_refresh()
 
 
 def _schedule_count_refresh() -> None:
-    """Fold count changes soon: once per window, however many changes come in."""
-    task = tasks.fold_signature_counts
+    """Have the count changes of this transaction folded within seconds.
+
+    Called inside the transaction that records the changes: the fold is queued
+    (in the database, like them) exactly when they are saved, and Redis plays no
+    part. One fold per window, however many changes come in: a change made while
+    a fold waits to run is folded by that run.
+    """
     if tasks.run_in_request():
-        task.enqueue()  # Development and tests: fold right away.
-        return
-    if cache.add("appeals:count-refresh-scheduled", True, COUNT_REFRESH_SECONDS):
-        # Changes arriving while this waits are folded by this same run.
-        run_after = timezone.now() + timedelta(seconds=COUNT_REFRESH_SECONDS)
-        task.using(run_after=run_after).enqueue()
+        # Development and tests: fold right away, once the changes are saved.
+        transaction.on_commit(tasks.fold_signature_counts.enqueue)
+    elif _count_fold_waiting():
+        # Should a worker take that fold before this transaction commits, it would
+        # not see these changes: look again once they are committed.
+        transaction.on_commit(_queue_count_fold_unless_waiting, robust=True)
+    else:
+        _queue_count_fold()
+
+
+def _count_fold_waiting() -> bool:
+    """Whether a fold is queued and no worker has taken it yet."""
+    return DBTaskResult.objects.filter(
+        task_path=tasks.fold_signature_counts.module_path,
+        status=TaskResultStatus.READY,
+    ).exists()
+
+
+def _queue_count_fold_unless_waiting() -> None:
+    if not _count_fold_waiting():
+        _queue_count_fold()
+
+
+def _queue_count_fold() -> None:
+    run_after = timezone.now() + timedelta(seconds=COUNT_REFRESH_SECONDS)
+    tasks.fold_signature_counts.using(run_after=run_after).enqueue()
 
 
 def _owe_email(
@@ -273,16 +310,26 @@ def _owe_email(
 
 # --- Signers' own data ------------------------------------------------------
 
-DATA_ACCESS_EMAILS_PER_DAY = Limit("data_access_email", 3, 24 * 60 * 60)
 
-
-def request_data_access(*, email: str, language: str) -> None:
+def request_data_access(
+    *, email: str, language: str, ip: str, form_token: str = ""
+) -> None:
     """Email a link to everything held about an address: to that mailbox only.
 
-    The caller learns nothing: the answer is the same whether we hold anything.
+    The caller learns nothing: the answer is the same whether we hold anything,
+    and whether a rate limit (the sign form's, per client, domain and mailbox)
+    kept the email from going.
     """
     email_normalized = normalize_email(email)
-    if not within_limit(DATA_ACCESS_EMAILS_PER_DAY, email_normalized):
+    submission = Submission(
+        id=f"request:{uuid.uuid4().hex}",
+        scope="my-data",
+        ip_hash=hash_ip(ip),
+        email=email_normalized,
+        at=time.time(),
+        form_token=form_token,
+    )
+    if rate_limit_reasons([submission])[0]:
         return
     token = make_data_access_token(email_normalized)
     queue_email(
@@ -423,48 +470,80 @@ def restore_signatures(*, signatures: QuerySet[Signature]) -> int:
 
 
 def _move_signatures(signatures, *, to_status) -> int:
-    """Change statuses row by row and record what that does to each count."""
+    """Change statuses row by row and record what that does to each count.
+
+    Each move is a state transition: the rows are locked before their statuses are
+    read, and each UPDATE names the status it moves from, so what is counted is
+    exactly what moved.
+    """
     rows = list(
-        signatures.select_for_update().values(
-            "pk", "appeal_id", "status", "confirmed_at"
-        )
+        signatures.order_by("pk")
+        .select_for_update(of=("self",))
+        .values("pk", "appeal_id", "status", "confirmed_at")
     )
     deltas = Counter()
-    targets: dict[str, list[int]] = {}
+    moves: dict[tuple[str, str], list[int]] = {}
     for row in rows:
         target = to_status(row)
-        targets.setdefault(target, []).append(row["pk"])
+        moves.setdefault((row["status"], target), []).append(row["pk"])
         was_counted = row["status"] == Signature.Status.CONFIRMED
         is_counted = target == Signature.Status.CONFIRMED
         deltas[row["appeal_id"]] += int(is_counted) - int(was_counted)
-    for target, pks in targets.items():
+    for (source, target), pks in moves.items():
         for start in range(0, len(pks), 1000):
-            Signature.objects.filter(pk__in=pks[start : start + 1000]).update(
-                status=target
-            )
-    changed = {appeal_id: delta for appeal_id, delta in deltas.items() if delta}
-    SignatureCountDelta.objects.bulk_create(
-        SignatureCountDelta(appeal_id=appeal_id, delta=delta)
-        for appeal_id, delta in changed.items()
-    )
-    if changed:
-        transaction.on_commit(_schedule_count_refresh)
+            Signature.objects.filter(
+                pk__in=pks[start : start + 1000], status=source
+            ).update(status=target)
+    _change_counts(deltas)
     return len(rows)
 
 
+@transaction.atomic
 def release_signatures(
     *, signatures: QuerySet[Signature] | QuerySet[OrganizationSignature]
 ) -> int:
-    """Release quarantined signatures: they become pending and get their email."""
+    """Release quarantined signatures: they become pending and get their email.
+
+    Only rows still quarantined move (locked, then updated from that status):
+    one rejected or withdrawn meanwhile is never made pending, nor written to.
+    """
     model = signatures.model
-    released = list(signatures.filter(status=model.Status.QUARANTINED))
-    model.objects.filter(pk__in=[signature.pk for signature in released]).update(
-        status=model.Status.PENDING
+    released = list(
+        signatures.filter(status=model.Status.QUARANTINED)
+        .order_by("pk")
+        .select_for_update(of=("self",))
     )
+    pks = [signature.pk for signature in released]
+    for start in range(0, len(pks), 1000):
+        model.objects.filter(
+            pk__in=pks[start : start + 1000], status=model.Status.QUARANTINED
+        ).update(status=model.Status.PENDING)
     for signature in released:
         # A moderator's release is a person's judgement: not screened again.
         _queue_confirmation(signature)
     return len(released)
+
+
+@transaction.atomic
+def delete_signatures(
+    *, signatures: QuerySet[Signature] | QuerySet[OrganizationSignature]
+) -> int:
+    """Delete signatures for good (superusers only); confirmed ones leave the count."""
+    model = signatures.model
+    rows = list(
+        signatures.order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list("pk", "appeal_id", "status")
+    )
+    if model is Signature:
+        deltas = Counter()
+        for _pk, appeal_id, status in rows:
+            deltas[appeal_id] -= int(status == Signature.Status.CONFIRMED)
+        _change_counts(deltas)
+    pks = [pk for pk, _appeal_id, _status in rows]
+    for start in range(0, len(pks), 1000):
+        model.objects.filter(pk__in=pks[start : start + 1000]).delete()
+    return len(rows)
 
 
 def set_comment_status(

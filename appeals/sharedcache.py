@@ -79,24 +79,24 @@ while a <= #ARGV do
   a = a + 3
   local past, refused = {}, false
   for i = 1, n do
-    local key, w = KEYS[k + i - 1], a + 4 * (i - 1)
+    local key, w = KEYS[k + i - 1], a + 5 * (i - 1)
     past[i] = 0
     if not redis.call('ZSCORE', key, id) then
-      if redis.call('ZCOUNT', key, ARGV[w + 1], at) >= tonumber(ARGV[w]) then
+      if redis.call('ZCOUNT', key, ARGV[w + 1], ARGV[w + 2]) >= tonumber(ARGV[w]) then
         past[i], refused = 1, true
       end
     end
   end
   for i = 1, n do
-    local key, w = KEYS[k + i - 1], a + 4 * (i - 1)
+    local key, w = KEYS[k + i - 1], a + 5 * (i - 1)
     if not refused then
       redis.call('ZADD', key, at, id)
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[w + 2])
-      redis.call('EXPIRE', key, ARGV[w + 3])
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[w + 3])
+      redis.call('EXPIRE', key, ARGV[w + 4])
     end
     results[#results + 1] = past[i]
   end
-  k, a = k + n, a + 4 * n
+  k, a = k + n, a + 5 * n
 end
 return results
 """
@@ -106,10 +106,13 @@ def admit(events: list[Event]) -> list[list[bool]]:
     """Admit each event in turn unless one of its windows is full; say which were.
 
     An event is counted in a window only if admitted: the window holds at most its
-    limit, whatever a flood sends. Each event is counted in the window that ends
-    at its own moment, and admitting one again changes nothing: a late answer (a
-    mailer catching up) is the answer a prompt one would have been, and asking
-    again after a failure counts nothing twice. With Redis, one atomic round trip.
+    limit, whatever a flood sends. Each event is checked against every window it
+    falls in, those ending at its own moment and those after it: events are
+    screened in the order they happened when they are screened promptly, and an
+    event screened late (a mailer catching up) can then never push a window that
+    already admitted later events past its limit. Admitting one again changes
+    nothing: asking again after a failure counts nothing twice. With Redis, one
+    atomic round trip.
     """
     backend = caches["default"]
     if isinstance(backend, RedisCache):
@@ -121,7 +124,8 @@ def admit(events: list[Event]) -> list[list[bool]]:
                 keys.append(backend.make_key(window.key))
                 args += [
                     window.limit,
-                    f"({start!r}",  # Counted: after the start, up to the moment.
+                    f"({start!r}",  # Counted: the window's start...
+                    f"({event.at + window.seconds!r}",  # ...to its end, if later.
                     f"({start - LATE_SECONDS!r}",  # Kept: whatever may be late.
                     window.seconds + LATE_SECONDS,
                 ]
@@ -136,7 +140,7 @@ def _admit_in_cache(event: Event) -> list[bool]:
     past = [
         event.id not in logs[window.key]
         and sum(
-            event.at - window.seconds < moment <= event.at
+            event.at - window.seconds < moment < event.at + window.seconds
             for moment in logs[window.key].values()
         )
         >= window.limit

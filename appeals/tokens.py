@@ -1,16 +1,23 @@
-"""Signed links for confirming and withdrawing a signature.
+"""The tokens in the links we email.
 
-A token names the kind of signature and its id, signed with the secret key and a
-salt per purpose, so a withdrawal link can never confirm and vice versa. Keys
-listed in SECRET_KEY_FALLBACKS still verify, so keys can rotate.
+Confirming and withdrawing: a token names the kind of signature and its id, signed
+with the secret key and a salt per purpose, so a withdrawal link can never confirm
+and vice versa. Keys listed in SECRET_KEY_FALLBACKS still verify, so keys can
+rotate.
+
+A signer's data: a random token, kept only as its hash (see DataAccessLink), so
+the link says nothing about the address it opens.
 """
 
+import hashlib
+import secrets
 from datetime import timedelta
 from enum import StrEnum
 
 from django.core import signing
+from django.utils import timezone
 
-from appeals.models import OrganizationSignature, Signature
+from appeals.models import DataAccessLink, OrganizationSignature, Signature
 
 CONFIRM_MAX_AGE = timedelta(days=7)
 
@@ -56,18 +63,28 @@ def _salt(purpose: Purpose) -> str:
 
 
 DATA_ACCESS_MAX_AGE = timedelta(hours=24)
-_DATA_ACCESS_SALT = "appeals.data-access"
 
 
 def make_data_access_token(email_normalized: str) -> str:
-    return signing.dumps(email_normalized, salt=_DATA_ACCESS_SALT)
+    """A new random token for a link to an address's data, valid for 24 hours."""
+    token = secrets.token_urlsafe(32)
+    DataAccessLink.objects.create(
+        token_hash=_token_hash(token),
+        email_normalized=email_normalized,
+        expires_at=timezone.now() + DATA_ACCESS_MAX_AGE,
+    )
+    return token
 
 
 def read_data_access_token(token: str) -> str:
     """Return the address a data-access link was made for; raise if bad or old."""
-    try:
-        return signing.loads(token, salt=_DATA_ACCESS_SALT, max_age=DATA_ACCESS_MAX_AGE)
-    except signing.SignatureExpired as error:
-        raise ExpiredToken from error
-    except signing.BadSignature as error:
-        raise InvalidToken from error
+    link = DataAccessLink.objects.filter(token_hash=_token_hash(token)).first()
+    if link is None:
+        raise InvalidToken
+    if link.expires_at <= timezone.now():
+        raise ExpiredToken
+    return link.email_normalized
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,5 +1,6 @@
 """Settings for appealsite, read from the environment (see .env.example)."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "appealsite.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,7 +79,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "appealsite.middleware.FormEncodingMiddleware",
 ]
 
 # `make bench` adds reference views that show the framework's ceiling.
@@ -119,8 +123,16 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A stuck query ends with our 503 page instead of holding a worker forever.
     statement_timeout = env.int("DB_STATEMENT_TIMEOUT_MS", default=10_000)
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c statement_timeout={statement_timeout}"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        options=f"-c statement_timeout={statement_timeout}",
+        # A database that stops answering (a network cut, a frozen host) is
+        # noticed within seconds rather than the system's TCP time-out of minutes.
+        connect_timeout=5,
+        keepalives=1,
+        keepalives_idle=10,
+        keepalives_interval=3,
+        keepalives_count=3,
+        tcp_user_timeout=15_000,
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -129,6 +141,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache -------------------------------------------------------------------
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://appealsite")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A Redis that stops answering fails a request in seconds, not minutes.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=2, socket_timeout=2
+    )
 
 # Anonymous readers get public pages rendered at most this many seconds ago
 # (0 turns it off). Counts shown are then at most this much older.
@@ -223,9 +240,26 @@ PASSWORD_HASHERS = [
 STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=not DEBUG)
 OTP_TOTP_ISSUER = SITE_NAME
 
-# After this many wrong passwords or codes a login is locked for the cool-off.
+# Failed staff logins (see accounts.lockout). A client that gets one login wrong
+# this many times is locked out of it for the cool-off; others are not, and the
+# owner still gets in with password and authenticator code.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Failures on one login from all clients together, per minute, past which it takes
+# only password with authenticator code: a guesser on many addresses gets no more.
+LOGIN_FAILURES_PER_MINUTE = env.int("LOGIN_FAILURES_PER_MINUTE", default=10)
+# Failures from one client over all logins, per cool-off, past which it may not try
+# again until the cool-off ends: one password sprayed over many logins.
+LOGIN_CLIENT_FAILURE_LIMIT = env.int("LOGIN_CLIENT_FAILURE_LIMIT", default=20)
+
+# A staff session ends after this long without a request, and this long after
+# login however busy: a laptop left open or a stolen cookie is not a way in for
+# the two weeks Django allows. Logging in again takes a minute; losing the admin
+# to someone else costs signers' safety.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=60 * 60)
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=12 * 60 * 60)
+# The cookie and the stored session go no further (only staff have sessions).
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_SECONDS
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -249,6 +283,11 @@ SIGNING_RATE_LIMITS = {
     "ip_burst": (10, 60),
     "ip_sustained": (60, 60 * 60),
     "email_domain": (200, 60 * 60),
+    # Emails one mailbox may get per appeal and day, however its address is
+    # written (tags, dots): see antispam.mailbox().
+    "mailbox": (3, 24 * 60 * 60),
+    # Submissions one client may send with one form time (one page shown).
+    "form_time": (5, 2 * 60 * 60),
 }
 # Mail providers that millions share: never limited as a domain.
 COMMON_EMAIL_DOMAINS = env.list(
@@ -293,6 +332,9 @@ TYPO_REPORT_EMAILS = env.list("TYPO_REPORT_EMAILS", default=[])
 
 # A form sent back sooner than this after it was shown was not filled by a person.
 FORM_MIN_FILL_SECONDS = 3
+# A form sent back later than this after it was shown is suspect: a form time
+# harvested once and replayed by a script.
+FORM_MAX_AGE_SECONDS = env.int("FORM_MAX_AGE_SECONDS", default=2 * 60 * 60)
 
 
 # --- Languages and time ------------------------------------------------------
@@ -373,6 +415,13 @@ CSRF_COOKIE_SAMESITE = "Lax"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    if SESSION_COOKIE_SECURE:
+        # A browser takes a `__Host-` cookie only over HTTPS, for the whole site
+        # and from this host alone: a subdomain cannot plant or shadow it. That
+        # needs Secure, Path=/ and no Domain (Django's defaults; accounts.E001
+        # checks them).
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
@@ -381,6 +430,17 @@ if not DEBUG:
 # How many reverse proxies in front of us may be trusted to set X-Forwarded-*
 # headers; 0 means clients talk to the app directly and those headers are ignored.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Where those proxies connect from (comma-separated addresses or networks): their
+# X-Forwarded-* headers are believed only from these peers (appealsite.middleware,
+# antispam.client_ip, gunicorn's forwarded_allow_ips), so a client that reaches
+# the app directly can claim neither another address nor HTTPS.
+try:
+    TRUSTED_PROXIES = [
+        ipaddress.ip_network(proxy, strict=False)
+        for proxy in env.list("TRUSTED_PROXIES", default=["127.0.0.0/8", "::1"])
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -390,6 +450,7 @@ if TRUSTED_PROXY_COUNT:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "appealsite.logs.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from appeals.forms import PublicForm, tidy_line, tidy_text
+from appeals.forms import PublicForm, public_formfield, tidy_line, tidy_text
 from community.models import TypoReport, VolunteerApplication
 
 
@@ -87,6 +87,7 @@ class VolunteerForm(PublicForm):
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "message": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
         }
+        formfield_callback = public_formfield
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

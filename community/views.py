@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from appeals.antispam import client_ip
 from appeals.views.signing import signer_data
@@ -17,10 +17,10 @@ def wants_json(request) -> bool:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def typo_report(request):
     """Take a typo report from the dialog (JSON) or from the page without JavaScript."""
-    if request.method == "GET":
+    if request.method != "POST":
         form = TypoReportForm(initial={"page_url": request.GET.get("url", "")})
         return render(request, "community/typo_report.html", {"form": form})
     form = TypoReportForm(request.POST)
@@ -54,7 +54,7 @@ def typo_report(request):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def join(request):
     """Support us, become a volunteer, complete a training: blocks staff edit."""
     form = VolunteerForm(request.POST if request.method == "POST" else None)
@@ -76,6 +76,6 @@ def join_blocks() -> list[JoinBlock]:
     return sorted(blocks.values(), key=lambda block: (block.position, block.pk))
 
 
-@require_GET
+@require_safe
 def join_thanks(request):
     return render(request, "community/join_thanks.html")

@@ -66,3 +66,31 @@ class GreylistingServerBackend(BaseEmailBackend):
                 )
             mail.outbox.append(message)
         return len(email_messages)
+
+
+class QuotingRefusalBackend(BaseEmailBackend):
+    """A server whose refusal quotes the address, with a NUL byte in its reply."""
+
+    def send_messages(self, email_messages):
+        address = email_messages[0].to[0]
+        raise smtplib.SMTPRecipientsRefused(
+            {address: (550, f"5.1.1 <{address}>: no such\x00user".encode())}
+        )
+
+
+class IdleClosingServerBackend(BaseEmailBackend):
+    """A server that drops a kept connection after one email, as idle ones are."""
+
+    def open(self):
+        self.sent_here = 0
+        return True
+
+    def close(self):
+        self.sent_here = 0
+
+    def send_messages(self, email_messages):
+        if self.sent_here:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        self.sent_here += 1
+        mail.outbox.extend(email_messages)
+        return len(email_messages)

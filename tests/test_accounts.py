@@ -1,7 +1,9 @@
 """Staff account safety: argon2, strong passwords, lockout, two-factor login."""
 
+import logging
 import time
 
+import django.contrib.auth.forms
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.contrib.auth.password_validation import validate_password
@@ -12,6 +14,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import appealsite.settings
+from appeals.antispam import hash_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +28,11 @@ def moderator(django_user_model):
     )
 
 
-def log_in(client, username="moderator", password=PASSWORD, code=""):
+def log_in(client, username="moderator", password=PASSWORD, code="", **request):
     return client.post(
         reverse("admin:login"),
         {"username": username, "password": password, "otp_token": code},
+        **request,
     )
 
 
@@ -124,3 +128,105 @@ def test_required_2fa_keeps_unverified_sessions_out_of_the_admin(
         response = client.get(url)
         assert response.status_code == 302
         assert reverse("admin:login") in response.headers["Location"]
+
+
+# --- Failed logins: per client and login, per login, per client ----------------
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_fifty_strangers_hammering_a_login_do_not_keep_its_owner_out(
+    client, moderator, settings
+):
+    settings.STAFF_2FA_REQUIRED = True
+    device = TOTPDevice.objects.create(user=moderator, name="Phone", confirmed=True)
+    for number in range(50):
+        stranger = {"REMOTE_ADDR": f"203.0.113.{number}"}
+        for _ in range(settings.LOGIN_FAILURE_LIMIT):
+            refused = log_in(client, password="a guess", code="123456", **stranger)
+        assert "_auth_user_id" not in client.session
+    assert "Too many failed attempts" in refused.content.decode()
+
+    owner = Client(REMOTE_ADDR="198.51.100.7")
+    assert log_in(owner, code=code_for(device)).status_code == 302
+    assert owner.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_a_locked_client_is_locked_alone_and_the_code_still_lets_the_owner_in(
+    moderator, settings
+):
+    settings.STAFF_2FA_REQUIRED = False
+    shared_connection = Client(REMOTE_ADDR="203.0.113.5")
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        log_in(shared_connection, password="a guess")
+
+    locked = log_in(shared_connection)
+    assert "locked for your connection" in locked.content.decode()
+    assert log_in(Client(REMOTE_ADDR="198.51.100.7")).status_code == 302
+
+    device = TOTPDevice.objects.create(user=moderator, name="Phone", confirmed=True)
+    assert log_in(shared_connection, code=code_for(device)).status_code == 302
+    assert shared_connection.get(reverse("admin:index")).status_code == 200
+
+
+def test_a_login_under_attack_answers_a_right_password_as_a_wrong_one_for_a_minute(
+    client, moderator, settings, monkeypatch
+):
+    settings.STAFF_2FA_REQUIRED = False
+    for number in range(settings.LOGIN_FAILURES_PER_MINUTE):
+        log_in(client, password="a guess", REMOTE_ADDR=f"203.0.113.{number}")
+    owner = Client(REMOTE_ADDR="198.51.100.7")
+
+    right = log_in(owner)
+    wrong = log_in(owner, password="a guess")
+
+    assert "in the last minute" in right.content.decode()
+    assert right.context["form"].errors == wrong.context["form"].errors
+    assert "_auth_user_id" not in owner.session
+    later = time.time() + 61
+    monkeypatch.setattr("django.core.cache.backends.locmem.time.time", lambda: later)
+    assert log_in(owner).status_code == 302
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_a_client_failing_many_logins_is_refused_with_429_before_any_hashing(
+    moderator, settings, monkeypatch
+):
+    settings.LOGIN_CLIENT_FAILURE_LIMIT = 3
+    checked = []
+
+    def authenticate(request, **credentials):
+        checked.append(credentials["username"])
+        return real_authenticate(request, **credentials)
+
+    real_authenticate = django.contrib.auth.forms.authenticate
+    monkeypatch.setattr(django.contrib.auth.forms, "authenticate", authenticate)
+    sprayer = Client(REMOTE_ADDR="203.0.113.5")
+    for name in ["ann", "bob", "cem"]:
+        assert log_in(sprayer, username=name, password="Summer2026!").status_code == 200
+
+    refused = log_in(sprayer, username="moderator")
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == str(settings.LOGIN_LOCKOUT_SECONDS)
+    assert "Too many failed login attempts from your connection" in (
+        refused.content.decode()
+    )
+    assert checked == ["ann", "bob", "cem"]
+    assert log_in(Client(REMOTE_ADDR="198.51.100.7")).status_code == 302
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_a_lockout_is_logged_with_the_login_name_and_fingerprint_never_the_address(
+    moderator, settings, caplog
+):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    guesser = Client(REMOTE_ADDR="203.0.113.77")
+    with caplog.at_level(logging.WARNING, logger="accounts.lockout"):
+        for _ in range(2):
+            log_in(guesser, password="a guess")
+
+    [record] = caplog.records
+    assert "'moderator'" in record.getMessage()
+    assert hash_ip("203.0.113.77") in record.getMessage()
+    assert "203.0.113.77" not in caplog.text

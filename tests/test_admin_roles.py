@@ -156,10 +156,23 @@ def test_moderators_see_appeals_but_cannot_save_them(staff):
 def test_searching_by_email_needs_the_email_permission(staff):
     appeal = make_appeal()
     make_signature(appeal, full_name="Findable Person", email=SIGNER_EMAIL)
-    url = reverse("admin:appeals_signature_changelist") + f"?q={SIGNER_EMAIL.upper()}"
+    url = reverse("admin:appeals_signature_find_by_email")
+    allowed = staff("Moderators", "Signer data access")
 
-    assert (
-        "Findable Person"
-        in staff("Moderators", "Signer data access").get(url).content.decode()
-    )
-    assert "Findable Person" not in staff("Moderators").get(url).content.decode()
+    found = allowed.post(url, {"email": SIGNER_EMAIL.upper()}, follow=True)
+
+    assert "Findable Person" in found.content.decode()
+    assert SIGNER_EMAIL not in found.redirect_chain[0][0]  # Not in the address.
+    assert staff("Moderators").post(url, {"email": SIGNER_EMAIL}).status_code == 403
+
+
+def test_an_address_typed_in_the_search_box_finds_nothing_and_says_where_to_look(
+    staff,
+):
+    make_signature(make_appeal(), full_name="Findable Person", email=SIGNER_EMAIL)
+    url = reverse("admin:appeals_signature_changelist") + f"?q={SIGNER_EMAIL}"
+
+    page = staff("Moderators", "Signer data access").get(url).content.decode()
+
+    assert "Findable Person" not in page
+    assert "Find by email" in page

@@ -46,8 +46,9 @@ def status_of(email):
         (lambda: form_shown(seconds_ago=0), "sent faster than a person types"),
         (lambda: {"rendered_at": ""}, "form time missing or forged"),
         (lambda: {"rendered_at": "form:forged:x"}, "form time missing or forged"),
+        (lambda: form_shown(seconds_ago=3 * 60 * 60), "form time too old"),
     ],
-    ids=["honeypot", "too-fast", "missing-time", "forged-time"],
+    ids=["honeypot", "too-fast", "missing-time", "forged-time", "harvested-time"],
 )
 def test_traps_quarantine_silently_with_the_normal_answer(
     client, appeal, mailoutbox, traps, reason
@@ -106,7 +107,7 @@ def test_a_forged_forwarded_for_header_does_not_get_around_the_limit(
         # proxy appends the address it really saw.
         forged = f"203.0.113.{number}"
         header = forged if proxies == 0 else f"{forged}, 198.51.100.7"
-        client = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=header)
+        client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=header)
         sign(client, appeal, f"bot{number}@example.org")
 
     assert Signature.objects.filter(status="quarantined").count() == 2
@@ -242,3 +243,115 @@ def test_rate_counters_in_redis_move_together_and_expire_with_their_window(
     assert len(ttls) == 2
     assert 0 < ttls[0] <= 61
     assert 60 < ttls[1] <= 86401
+
+
+# --- One mailbox, one domain, one form time ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "mailbox"),
+    [
+        ("ann@example.org", "ann@example.org"),
+        ("ann+appeal7@example.org", "ann@example.org"),
+        ("a.n.n+x@gmail.com", "ann@gmail.com"),
+        ("ann@googlemail.com", "ann@gmail.com"),
+        ("a.nn@example.org", "a.nn@example.org"),  # Dots matter elsewhere.
+    ],
+)
+def test_addresses_that_reach_one_person_count_as_one_mailbox(address, mailbox):
+    from appeals.antispam import mailbox as mailbox_of
+
+    assert mailbox_of(address) == mailbox
+
+
+@pytest.mark.parametrize(
+    ("domain", "registrable"),
+    [
+        ("a.spam.org", "spam.org"),
+        ("mail.example.co.uk", "example.co.uk"),
+        ("someone.github.io", "someone.github.io"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_subdomains_count_as_the_domain_one_registers(domain, registrable):
+    from appeals.antispam import registrable_domain
+
+    assert registrable_domain(domain) == registrable
+
+
+def mailer_pass():
+    from appeals.mail.mailer import send_queued
+
+    return send_queued()
+
+
+def test_tagged_addresses_cannot_fill_one_inbox(appeal, mailoutbox, database_queue):
+    for number in range(8):
+        client = Client(REMOTE_ADDR=f"192.0.2.{number + 1}")
+        sign(client, appeal, f"victim+{number}@gmail.com")
+    sign(Client(REMOTE_ADDR="192.0.2.99"), appeal, "v.i.c.t.i.m@gmail.com")
+
+    mailer_pass()
+
+    assert len(mailoutbox) == 3
+    quarantined = Signature.objects.filter(status=Signature.Status.QUARANTINED)
+    assert quarantined.count() == 6
+    assert all("mailbox" in row.quarantine_reason for row in quarantined)
+
+
+def test_tagged_addresses_cannot_fill_one_inbox_with_data_links(mailoutbox):
+    for number in range(10):
+        Client(REMOTE_ADDR=f"192.0.2.{number + 1}").post(
+            reverse("appeals:my_data_request"),
+            {"email": f"victim+{number}@gmail.com", **form_shown()},
+        )
+
+    assert len(mailoutbox) == 3
+
+
+def test_one_client_cannot_ask_for_data_links_without_limit(mailoutbox, settings):
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    for number in range(15):
+        client.post(
+            reverse("appeals:my_data_request"),
+            {"email": f"person{number}@gmail.com", **form_shown(60 + number)},
+        )
+
+    limit = settings.SIGNING_RATE_LIMITS["ip_burst"][0]
+    assert len(mailoutbox) == limit
+
+
+def test_subdomains_share_their_domains_limit(appeal, settings, database_queue):
+    settings.SIGNING_RATE_LIMITS = {
+        **settings.SIGNING_RATE_LIMITS,
+        "email_domain": (3, 60 * 60),
+    }
+    for number, host in enumerate(["a", "b", "c", "d", "e"]):
+        client = Client(REMOTE_ADDR=f"192.0.2.{number + 1}")
+        sign(client, appeal, f"bot{number}@{host}.spam.org")
+
+    mailer_pass()
+
+    quarantined = Signature.objects.filter(status=Signature.Status.QUARANTINED)
+    assert quarantined.count() == 2
+    assert all("email_domain" in row.quarantine_reason for row in quarantined)
+
+
+def test_one_form_time_serves_a_handful_of_submissions_not_hundreds(
+    appeal, settings, database_queue
+):
+    settings.SIGNING_RATE_LIMITS = {
+        **settings.SIGNING_RATE_LIMITS,
+        "ip_burst": (100, 60),
+        "ip_sustained": (100, 60 * 60),
+    }
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    harvested = form_shown(seconds_ago=60)
+    for number in range(8):
+        sign(client, appeal, f"person{number}@gmail.com", **harvested)
+
+    mailer_pass()
+
+    quarantined = Signature.objects.filter(status=Signature.Status.QUARANTINED)
+    assert quarantined.count() == 3
+    assert all("form_time" in row.quarantine_reason for row in quarantined)

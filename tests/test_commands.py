@@ -105,3 +105,26 @@ def test_mail_status_prints_the_queue_and_fails_when_mail_waits_too_long():
     assert "oldest unsent email waiting for: 600 s" in out.getvalue()
     with pytest.raises(CommandError, match="waited 600 s"):
         call_command("mail_status", "--max-wait", "300", stdout=io.StringIO())
+
+
+def test_the_daily_jobs_all_run_when_one_fails(monkeypatch):
+    from appeals.management.commands import daily, purge_expired
+
+    ran = []
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("statement timeout")
+
+    monkeypatch.setattr(purge_expired, "purge_expired", broken)
+    real_call = daily.call_command
+
+    def recorded(name, *args, **kwargs):
+        ran.append(name)
+        return real_call(name, *args, **kwargs)
+
+    monkeypatch.setattr(daily, "call_command", recorded)
+
+    with pytest.raises(CommandError, match="purge_expired"):
+        call_command("daily", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert ran == [job[0] for job in daily.JOBS]

@@ -22,6 +22,7 @@ from appeals.models import OutgoingEmail, Signature
 from tests.concurrency import run_in_threads
 from tests.factories import form_shown, make_appeal, make_signature
 from tests.mail_backends import LOCMEM, GreylistingServerBackend, use_mail_server
+from tests.processes import SmtpSink
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -516,3 +517,118 @@ def test_a_short_lease_still_leaves_time_to_send_the_batch(
     assert sender.send_batch() == 3
 
     assert len(mailoutbox) == 3
+
+
+# --- Found by attacking it ---------------------------------------------------
+
+
+def owe(appeal, *addresses):
+    for address in addresses:
+        make_signature(
+            appeal, email=address, status="pending", email_due="confirm", ip_hash=""
+        )
+
+
+def test_an_address_no_mail_server_can_take_fails_alone(settings):
+    appeal = make_appeal()
+    owe(appeal, "a@\u00ad.com", "ann@example.org", "bob@example.org")
+    with SmtpSink() as sink:
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5},
+            }
+        }
+        report = send_queued()
+        delivered = sorted(to for message in sink.messages() for to in message["to"])
+
+    assert delivered == ["ann@example.org", "bob@example.org"]
+    assert (report.sent, report.failed, report.waiting) == (2, 1, 0)
+    failed = OutgoingEmail.objects.get(state=State.FAILED)
+    assert failed.last_error.startswith("Address cannot be sent to")
+
+
+@pytest.mark.parametrize("address", ["a@\u200b.org", "a@\u00ad.com", "an\u202en@x.org"])
+def test_the_forms_refuse_an_address_no_mail_server_can_take(client, address):
+    appeal = make_appeal()
+
+    response = sign(client, appeal, address)
+
+    assert response.status_code == 400
+    assert "Enter" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_a_refusal_quoting_the_address_keeps_neither_it_nor_a_nul(client, settings):
+    use_mail_server(settings, "tests.mail_backends.QuotingRefusalBackend")
+    owe(make_appeal(), "ann@example.org")
+
+    send_queued()
+
+    failed = OutgoingEmail.objects.get()
+    assert failed.state == State.FAILED
+    assert failed.last_error == "550 5.1.1 <<address>>: no such user"
+
+
+def test_a_signature_withdrawn_or_rejected_while_its_batch_goes_out_gets_nothing(
+    mailoutbox, monkeypatch
+):
+    appeal = make_appeal()
+    owe(appeal, "s0@example.org", "s1@example.org", "s2@example.org")
+    intake.take_in()
+    deliver = sender.Sender.deliver
+
+    def meanwhile(self, message, email, **kwargs):
+        if email.to == ["s0@example.org"]:  # While the first one goes out...
+            services.withdraw_signature(
+                signature=Signature.objects.get(email="s1@example.org")
+            )
+            services.reject_signatures(
+                signatures=Signature.objects.filter(email="s2@example.org")
+            )
+        return deliver(self, message, email, **kwargs)
+
+    monkeypatch.setattr(sender.Sender, "deliver", meanwhile)
+
+    send_queued()
+
+    assert recipients(mailoutbox) == ["s0@example.org"]
+    assert OutgoingEmail.objects.filter(state=State.CANCELLED).count() == 2
+
+
+def test_an_email_whose_lease_another_sender_took_over_is_not_sent_twice(mailoutbox):
+    owe(make_appeal(), "s0@example.org", "s1@example.org")
+    intake.take_in()
+    first = Sender(mailer_id="slow", stop=threading.Event(), pace=Pace(0))
+    held = claim(mailer_id="slow", limit=10)
+    # Its lease ran out on one of them, and another sender took it and sent it.
+    OutgoingEmail.objects.filter(pk=held[1].pk).update(claimed_by="other")
+
+    for message in held:
+        if sender.renew_lease(message, mailer_id="slow"):
+            first.unrecorded.append(first.send(message))
+    first.flush()
+
+    assert len(mailoutbox) == 1
+
+
+def test_a_kept_connection_the_server_closed_is_opened_again(mailoutbox, settings):
+    use_mail_server(settings, "tests.mail_backends.IdleClosingServerBackend")
+    owe(make_appeal(), "s0@example.org", "s1@example.org", "s2@example.org")
+
+    report = send_queued()
+
+    assert (report.sent, report.waiting) == (3, 0)
+    assert set(OutgoingEmail.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_server_refusing_everything_pauses_the_queue_instead_of_failing_it(
+    mailoutbox, settings
+):
+    use_mail_server(settings, "tests.mail_backends.RefusingAfterDataBackend")
+    owe(make_appeal(), *(f"s{number}@spam.example" for number in range(15)))
+
+    report = send_queued()
+
+    assert report.failed == Sender.REFUSALS_IN_A_ROW - 1
+    assert OutgoingEmail.objects.filter(state=State.QUEUED).count() == 6

@@ -128,7 +128,7 @@ def expire_the_cached_copy():
 
     [key] = [k for k in cache._cache if ":appeals:page:" in k]
     key = key.split(":", 2)[2]
-    content, content_type, _fresh_until = cache.get(key)
-    old_copy = (content, content_type, 0)
+    content, content_type, _fresh_until, placeholder = cache.get(key)
+    old_copy = (content, content_type, 0, placeholder)
     cache.set(key, old_copy)
     return key, old_copy

@@ -1,14 +1,16 @@
 """Signer privacy: no raw IP, retention, the signer's own data, no caching."""
 
+import base64
 import io
 import logging
 import re
-import time
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from appeals.counting import recount_signatures
 from appeals.models import (
     PRIVACY_NOTICE_VERSION,
     Appeal,
+    DataAccessLink,
     IPHashKey,
     OutgoingEmail,
     Signature,
@@ -236,13 +239,34 @@ def test_the_data_link_expires_after_a_day(mailoutbox, monkeypatch):
         {"email": "olena@example.org", **form_shown()},
     )
     link = data_link(mailoutbox)
-    tomorrow = time.time() + timedelta(hours=25).total_seconds()
-    monkeypatch.setattr("django.core.signing.time.time", lambda: tomorrow)
+    tomorrow = timezone.now() + timedelta(hours=25)
+    monkeypatch.setattr("appeals.tokens.timezone.now", lambda: tomorrow)
 
     response = Client().get(link)
 
     assert response.status_code == 410
     assert "This link has expired" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_link_names_no_address_and_is_kept_only_hashed(mailoutbox):
+    Client().post(
+        reverse("appeals:my_data_request"),
+        {"email": "olena@example.org", **form_shown()},
+    )
+    link = data_link(mailoutbox)
+    token = link.rstrip("/").rpartition("/")[2]
+
+    assert "olena" not in base64_decoded(token)
+    [stored] = DataAccessLink.objects.all()
+    assert token not in stored.token_hash
+    assert Client().get(link).status_code == 200
+    assert Client().get(link.replace(token, token[:-2] + "xx")).status_code == 400
+
+
+def base64_decoded(token: str) -> str:
+    padded = token + "=" * (-len(token) % 4)
+    return base64.urlsafe_b64decode(padded).decode("latin-1")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -294,3 +318,49 @@ def test_the_record_of_old_emails_is_forgotten_and_a_purged_signature_takes_its_
 
     assert set(OutgoingEmail.objects.all()) == set(kept)
     assert (report.deleted_unconfirmed, report.emails_deleted) == (1, 3)
+
+
+@pytest.mark.django_db
+def test_a_pending_signature_whose_link_went_out_again_lately_is_kept():
+    now = timezone.now()
+    appeal = make_appeal()
+    resent = make_signature(appeal, status=Signature.Status.PENDING)
+    forgotten = make_signature(appeal, status=Signature.Status.PENDING)
+    Signature.objects.filter(pk__in=[resent.pk, forgotten.pk]).update(
+        created_at=now - timedelta(days=20),
+        emails_sent_on=(now - timedelta(days=10)).date(),
+    )
+    Signature.objects.filter(pk=resent.pk).update(
+        emails_sent_on=(now - timedelta(days=1)).date()
+    )
+
+    report = purge_expired(now=now)
+
+    assert list(Signature.objects.all()) == [resent]
+    assert report.deleted_unconfirmed == 1
+
+
+@pytest.mark.django_db
+def test_purging_goes_slice_by_slice_and_reports_its_progress(monkeypatch):
+    from appeals import retention
+
+    monkeypatch.setattr(retention, "SLICE", 3)
+    now = timezone.now()
+    appeal = make_appeal()
+    for _ in range(10):
+        make_signature(appeal, status=Signature.Status.PENDING)
+    Signature.objects.update(created_at=now - timedelta(days=30), emails_sent_on=None)
+    lines = []
+
+    with CaptureQueriesContext(connection) as queries:
+        report = purge_expired(now=now, progress=lines.append)
+
+    deletes = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith('DELETE FROM "appeals_signature"')
+    ]
+    assert len(deletes) >= 4  # Ten rows, three at a time at most.
+    assert report.deleted_unconfirmed == 10
+    assert not Signature.objects.exists()
+    assert "unconfirmed signatures deleted: 10" in lines

@@ -58,3 +58,11 @@ def test_an_event_over_one_of_its_windows_enters_none_of_them():
         admit(*(sharedcache.Event(f"c{n}", 3.0 + n, (loose,)) for n in range(4)))[-1]
         is False
     )  # "b" took no room in the loose window: a, c0..c3 make five.
+
+
+def test_an_event_screened_late_cannot_push_a_later_window_past_its_limit():
+    prompt = [sharedcache.Event(f"e{n}", 100.0 + n, window()) for n in (1, 2)]
+    assert admit(*prompt) == [False, False]
+
+    # From 30 s before them, screened after them: its window reaches them.
+    assert admit(sharedcache.Event("late", 70.0, window())) == [True]

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
@@ -62,6 +62,12 @@ class SignerDataAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def delete_model(self, request, obj):
+        services.delete_signatures(signatures=self.model.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.delete_signatures(signatures=queryset)
+
     def get_list_display(self, request):
         fields = list(super().get_list_display(request))
         if self.can_view_emails(request):
@@ -87,11 +93,56 @@ class SignerDataAdmin(admin.ModelAdmin):
         ]
 
     def get_search_results(self, request, queryset, search_term):
-        if self.can_view_emails(request) and "@" in search_term:
-            # An address is looked up exactly, through its index.
-            email = normalize_email(search_term)
-            return queryset.filter(email_normalized=email), False
+        if "@" in search_term:
+            # An address in a URL lands in every access log and browser history:
+            # addresses are looked up with the "Find by email" form (a POST).
+            messages.warning(
+                request,
+                _(
+                    "To find an email address, use “Find by email”: it keeps the "
+                    "address out of the page's address."
+                ),
+            )
+            return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # What "Find by email" leads to: signatures by id, nothing personal.
+        return lookup == "id__in" or super().lookup_allowed(lookup, value, request)
+
+    def find_by_email_view(self, request):
+        """Look an address up exactly (POST), and list its signatures by id."""
+        if request.method != "POST" or not self.can_view_emails(request):
+            raise PermissionDenied
+        email = normalize_email(request.POST.get("email", ""))
+        found = self.get_queryset(request).filter(email_normalized=email)
+        ids = ",".join(str(pk) for pk in found.values_list("pk", flat=True)[:100])
+        opts = self.model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        if not ids:
+            self.message_user(
+                request, _("No signature was made with that address."), messages.INFO
+            )
+            return redirect(changelist)
+        return redirect(f"{changelist}?id__in={ids}")
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "find-by-email/",
+                self.admin_site.admin_view(self.find_by_email_view),
+                name=f"{opts.app_label}_{opts.model_name}_find_by_email",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "can_find_by_email": self.can_view_emails(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
 
 
 def _resend(queryset) -> int:
@@ -290,8 +341,8 @@ class SignatureAdmin(SignerDataAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
-            "can_reject_by_pattern": self.has_change_permission(request),
             **(extra_context or {}),
+            "can_reject_by_pattern": self.has_change_permission(request),
         }
         return super().changelist_view(request, extra_context)
 

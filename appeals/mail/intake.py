@@ -60,8 +60,9 @@ def _screen(model, rows) -> None:
             id=f"{model._meta.model_name}:{row.pk}",
             scope=signing_scope(model, row.appeal_id),
             ip_hash=row.ip_hash,
-            email_domain=row.email_normalized.rpartition("@")[2],
+            email=row.email_normalized,
             at=row.created_at.timestamp(),
+            form_token=row.form_token,
         )
         for row in rows
     ]

@@ -79,7 +79,8 @@ class Mailer:
         self.stop = threading.Event()  # Tells the senders; set by this thread only.
         self.work = threading.Event()  # Set when intake queued something.
         self.pace = Pace(settings.MAIL_MAX_PER_SECOND)
-        self.threads: list[threading.Thread] = []
+        self.senders: dict[threading.Thread, Sender] = {}
+        self.started = 0
 
     def request_stop(self) -> None:
         """Ask the mailer to stop within seconds; safe to call from a signal handler."""
@@ -100,17 +101,27 @@ class Mailer:
             self.shut_down()
 
     def keep_senders_running(self) -> None:
-        alive = [thread for thread in self.threads if thread.is_alive()]
-        for number in range(len(alive), settings.MAIL_CONNECTIONS):
-            thread = threading.Thread(
-                target=self.send_loop, name=f"sender-{number}", daemon=True
+        """Start senders up to MAIL_CONNECTIONS, in place of any that died."""
+        self.senders = {
+            thread: sender
+            for thread, sender in self.senders.items()
+            if thread.is_alive()
+        }
+        while len(self.senders) < settings.MAIL_CONNECTIONS:
+            self.started += 1
+            sender = Sender(
+                mailer_id=f"{self.id}/{self.started}", stop=self.stop, pace=self.pace
             )
+            thread = threading.Thread(
+                target=self.send_loop,
+                args=(sender,),
+                name=f"sender-{self.started}",
+                daemon=True,
+            )
+            self.senders[thread] = sender
             thread.start()
-            alive.append(thread)
-        self.threads = alive
 
-    def send_loop(self) -> None:
-        sender = Sender(mailer_id=self.id, stop=self.stop, pace=self.pace)
+    def send_loop(self, sender: Sender) -> None:
         pause = 0.0
         try:
             while not self.stop.is_set():
@@ -151,20 +162,36 @@ class Mailer:
             connection.close()
         except Exception:
             logger.exception("Failed while %s (Redis down?); trying again", doing)
-        time.sleep(1)
+        if not self.stop_requested:
+            time.sleep(1)
         return default
 
     def shut_down(self) -> None:
-        """Let the messages in flight finish, then give back every claim left."""
+        """Let the emails in flight finish, then give back what was not started.
+
+        A sender still waiting for the server's answer keeps its email in flight
+        under its lease: the server may be taking it.
+        """
         self.stop.set()
         self.work.set()
         deadline = time.monotonic() + STOP_SECONDS
-        for thread in self.threads:
+        for thread in self.senders:
             thread.join(max(0, deadline - time.monotonic()))
+        # The database may be what hangs: what is not given back in time returns
+        # with its lease.
+        giving_back = threading.Thread(target=self.give_back_untried, daemon=True)
+        giving_back.start()
+        giving_back.join(max(0.5, deadline + 1 - time.monotonic()))
+
+    def give_back_untried(self) -> None:
+        given = 0
         try:
-            given = give_back(mailer_id=self.id)
+            for thread, sender in self.senders.items():
+                if thread.is_alive():
+                    untried = [m for m in sender.held if m is not sender.current]
+                    given += give_back(mailer_id=sender.mailer_id, messages=untried)
         except DatabaseError:
             logger.warning("Could not give back claims: they return with their lease")
-        else:
-            logger.info("Mailer %s stopped; %d claims given back", self.id, given)
-        connection.close()
+        finally:
+            connection.close()
+        logger.info("Mailer %s stopped; %d claims given back", self.id, given)

@@ -14,6 +14,7 @@ pause. A server that cannot be reached at all fails no message: they wait.
 """
 
 import logging
+import re
 import smtplib
 import socket
 import threading
@@ -51,8 +52,10 @@ class ServerUnreachable(Exception):
 
 @dataclass
 class Outcome:
+    """What became of a message: a State (QUEUED: given back untried)."""
+
     message: OutgoingEmail
-    state: str  # A State.
+    state: str
     reply: str = ""
 
 
@@ -149,61 +152,90 @@ class Sender:
     """One connection to the mail server, sending what it claims until told to stop.
 
     A mailer runs MAIL_CONNECTIONS of these, each in its own thread with its own
-    database connection; one-off passes (the command without --watch, development)
-    run one in the calling thread.
+    database connection and its own claims; one-off passes (the command without
+    --watch, development) run one in the calling thread.
     """
 
+    # After this many permanent refusals in a row, the server is refusing
+    # everything (a sender address it no longer accepts, a suspended account):
+    # the rest wait instead of failing one by one.
+    REFUSALS_IN_A_ROW = 10
+
     def __init__(self, *, mailer_id: str, stop: threading.Event, pace: Pace):
-        self.mailer_id = mailer_id
+        self.mailer_id = mailer_id  # Unique per sender: its claims are its own.
         self.stop = stop
         self.pace = pace
         self.backend = None
+        self.reused = False  # Whether the open connection has sent before.
         self.unrecorded: list[Outcome] = []
         self.held: list[OutgoingEmail] = []
+        self.current: OutgoingEmail | None = None  # In flight.
+        self.refusals = 0
         self.recorded: Counter[str] = Counter()  # Outcomes written, by state.
 
     def send_batch(self, *, limit: int = 20) -> int:
         """Claim and send one batch; return how many messages it held (0: none due).
 
-        Raise ServerUnreachable if the server could not be reached (the batch is
-        given back) and DatabaseError if the database failed (what was sent is
-        kept to be recorded by the next call).
+        Raise ServerUnreachable if the server could not be reached (the rest of
+        the batch is given back) and DatabaseError if the database failed (what was
+        sent is kept to be recorded by the next call).
         """
         self.recover()
         messages = claim(mailer_id=self.mailer_id, limit=limit)
-        deadline = time.monotonic() + settings.MAIL_LEASE_SECONDS - _send_time_limit()
+        if not messages:
+            self.disconnect()  # Idle: servers close quiet connections anyway.
         for position, message in enumerate(messages):
-            if self.stop.is_set() or time.monotonic() > deadline:
-                give_back(mailer_id=self.mailer_id, messages=messages[position:])
+            self.held = messages[position:]  # Given back if anything fails.
+            if self.stop.is_set():
                 break
-            try:
-                outcome = self.send(message)
-            except ServerUnreachable:
-                give_back(mailer_id=self.mailer_id, messages=messages[position:])
-                raise
+            self.pace.wait(self.stop)
+            if not renew_lease(message, mailer_id=self.mailer_id):
+                continue  # Its lease ran out and another sender took it.
+            self.current = message
+            outcome = self.send(message)  # May raise ServerUnreachable.
+            self.current = None
+            self.held = messages[position + 1 :]
             self.unrecorded.append(outcome)
-            self.held = messages[position + 1 :]  # Given back if the database fails.
             self.flush()
-        self.held = []
+        self.recover()
         return len(messages)
 
     def send(self, message: OutgoingEmail) -> Outcome:
         """Send one message; say what became of it (raise ServerUnreachable)."""
         try:
+            message.refresh_about()  # As it is now: withdrawn a moment ago?
             if not still_needed(message):
                 return Outcome(message, State.CANCELLED)
             email = render_queued(message)
+        except DatabaseError:
+            raise
         except Exception as error:
             # A fault in this one email (a bug, a broken template) must not hold
             # up the others: it fails alone, and staff can retry it once fixed.
             logger.exception("Could not write outgoing email %s", message.pk)
             return Outcome(message, State.FAILED, f"Could not write it: {error!r}")
-        self.pace.wait(self.stop)
+        outcome = self.deliver(message, email)
+        if outcome.state == State.FAILED:
+            self.refusals += 1
+            if self.refusals >= self.REFUSALS_IN_A_ROW:
+                self.refusals = 0
+                self.disconnect()
+                self.unrecorded.append(Outcome(message, State.QUEUED, outcome.reply))
+                raise ServerUnreachable(f"refuses every email: {outcome.reply}")
+        else:
+            self.refusals = 0
+        return outcome
+
+    def deliver(self, message: OutgoingEmail, email, *, again: bool = False) -> Outcome:
         try:
             self.connect()
             self.backend.send_messages([email])
+        except ServerUnreachable:
+            raise
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
+            if code == 421:  # The server is closing the connection.
+                self.disconnect()
             return self.refused(message, code, reply)
         except SERVER_TROUBLE as error:
             self.disconnect()
@@ -211,14 +243,36 @@ class Sender:
                 _reply(error.smtp_code, error.smtp_error)
             ) from error
         except smtplib.SMTPResponseException as error:
-            if error.smtp_code == 421:  # The server is closing the connection.
+            if error.smtp_code == 421:
                 self.disconnect()
             return self.refused(message, error.smtp_code, error.smtp_error)
+        except smtplib.SMTPServerDisconnected as error:
+            reused = self.reused
+            self.disconnect()
+            if reused and not again:
+                # A kept connection the server closed while it sat idle: nothing
+                # was sent on it, so try once on a new one.
+                return self.deliver(message, email, again=True)
+            return Outcome(message, State.RETRYING, _describe(error))
         except (smtplib.SMTPException, OSError) as error:
             # Connection lost or timed out mid-message: whether it arrived is
             # unknown, so it is tried again (at worst, sent twice).
             self.disconnect()
             return Outcome(message, State.RETRYING, _describe(error))
+        except (ValueError, UnicodeError) as error:
+            # An address no mail server can be given (the forms let none through).
+            return Outcome(
+                message,
+                State.FAILED,
+                f"Address cannot be sent to: {type(error).__name__}",
+            )
+        except Exception as error:
+            # Whatever else goes wrong with one email fails that email alone; the
+            # reply names no address.
+            logger.exception("Could not send outgoing email %s", message.pk)
+            problem = type(error).__name__
+            return Outcome(message, State.FAILED, f"Could not send it: {problem}")
+        self.reused = True
         return Outcome(message, State.SENT)
 
     def refused(self, message, code: int, reply) -> Outcome:
@@ -235,7 +289,7 @@ class Sender:
             backend.open()
         except (smtplib.SMTPException, OSError) as error:
             raise ServerUnreachable(_describe(error)) from error
-        self.backend = backend
+        self.backend, self.reused = backend, False
 
     def disconnect(self) -> None:
         backend, self.backend = self.backend, None
@@ -246,12 +300,17 @@ class Sender:
     def flush(self) -> None:
         """Record the outcomes not yet written (raise DatabaseError if it fails)."""
         while self.unrecorded:
-            record(self.unrecorded[0], mailer_id=self.mailer_id)
-            self.recorded[self.unrecorded.pop(0).state] += 1
+            outcome = self.unrecorded[0]
+            if outcome.state == State.QUEUED:
+                give_back(mailer_id=self.mailer_id, messages=[outcome.message])
+            else:
+                record(outcome, mailer_id=self.mailer_id)
+                self.recorded[outcome.state] += 1
+            self.unrecorded.pop(0)
 
     def recover(self) -> None:
-        """After a database failure, catch up: record what was sent, and give the
-        rest of the batch back at once rather than when its lease runs out."""
+        """Record what was sent, and give back what was claimed and not tried, at
+        once rather than when its lease runs out."""
         self.flush()
         if self.held:
             give_back(mailer_id=self.mailer_id, messages=self.held)
@@ -266,23 +325,32 @@ class Sender:
             logger.warning("Could not record the last outcomes: database unreachable")
 
 
-def _send_time_limit() -> float:
-    """How long before its lease ends a sender stops starting new messages.
+def renew_lease(message: OutgoingEmail, *, mailer_id: str) -> bool:
+    """Hold a message for a whole lease from now; False if it is no longer ours."""
+    return bool(
+        OutgoingEmail.objects.filter(
+            pk=message.pk, claimed_by=mailer_id, state=State.SENDING
+        ).update(due_at=timezone.now() + timedelta(seconds=settings.MAIL_LEASE_SECONDS))
+    )
 
-    The server's time-out and a second, so that the message in flight is answered
-    before another mailer may take it; at most half the lease.
-    """
-    timeout = settings.MAILERS["default"].get("OPTIONS", {}).get("timeout") or 10
-    return min(timeout + 1, settings.MAIL_LEASE_SECONDS / 2)
+
+# Mail servers quote the address they refuse; staff who may not see addresses
+# read these replies, so addresses are blanked out.
+ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    return CONTROL.sub(" ", ADDRESS.sub("<address>", text))[:500]
 
 
 def _reply(code: int, reply) -> str:
     if isinstance(reply, bytes):
         reply = reply.decode("utf-8", "replace")
-    return f"{code} {reply}".strip()
+    return _clean(f"{code} {reply}".strip())
 
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, socket.timeout | TimeoutError):
         return "Timed out waiting for the mail server."
-    return f"{type(error).__name__}: {error}"[:500]
+    return _clean(f"{type(error).__name__}: {error}")

@@ -15,7 +15,7 @@ from appeals.models.signatures import (
     SignatureCountDelta,
     normalize_email,
 )
-from appeals.models.site import IPHashKey, SiteSettings
+from appeals.models.site import DataAccessLink, IPHashKey, SiteSettings
 
 __all__ = [
     "CONFIRMATION_GRACE_AFTER_CLOSING",
@@ -23,6 +23,7 @@ __all__ = [
     "Appeal",
     "AppealQuerySet",
     "AppealSlug",
+    "DataAccessLink",
     "Authorship",
     "DeliveryEvent",
     "ExportLog",

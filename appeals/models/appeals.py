@@ -250,12 +250,17 @@ class Appeal(models.Model):
 
     @property
     def signing_closed_at(self) -> datetime | None:
-        """When signing stopped (by staff or by the deadline); None while open."""
+        """When signing stopped (by staff or by the deadline); None while open.
+
+        Closing an appeal whose deadline has passed does not stop signing again:
+        it stopped at the deadline, and the grace for confirmations runs from there.
+        """
+        ends = []
         if self.status in (self.Status.CLOSED, self.Status.ARCHIVED):
-            return self.closed_at or self.updated_at
+            ends.append(self.closed_at or self.updated_at)
         if self.closes_at is not None and self.closes_at <= timezone.now():
-            return self.closes_at
-        return None
+            ends.append(self.closes_at)
+        return min(ends, default=None)
 
     @property
     def accepts_confirmations(self) -> bool:

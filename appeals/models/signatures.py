@@ -100,6 +100,9 @@ class ConfirmedByEmail(models.Model):
     email_due = models.CharField(
         max_length=20, choices=EmailDue, blank=True, editable=False
     )
+    # Which form time the submission used (a digest): screening counts how often
+    # one client uses one (see antispam.SpamTrapMixin.form_token).
+    form_token = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
         abstract = True

@@ -60,3 +60,23 @@ class IPHashKey(models.Model):
 
     def __str__(self):
         return str(self.day)
+
+
+class DataAccessLink(models.Model):
+    """A link to everything held about an address: a random token, kept hashed.
+
+    The address is not in the link (it would land in every access log and
+    browser history), and the token itself is not in the database: whoever reads
+    the table cannot open the pages.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email_normalized = models.CharField(max_length=254)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("link to a signer's data")
+        verbose_name_plural = _("links to signers' data")
+
+    def __str__(self):
+        return f"#{self.pk}"

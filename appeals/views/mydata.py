@@ -6,9 +6,10 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from appeals import services
+from appeals.antispam import client_ip
 from appeals.forms import DataAccessForm
 from appeals.models import OrganizationSignature
 from appeals.tokens import (
@@ -21,13 +22,16 @@ from appeals.views.pages import bad_link
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_data_request(request):
     form = DataAccessForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not form.suspicion_reasons():
             services.request_data_access(
-                email=form.cleaned_data["email"], language=get_language()
+                email=form.cleaned_data["email"],
+                language=get_language(),
+                ip=client_ip(request),
+                form_token=form.form_token(),
             )
         return render(request, "appeals/my_data_sent.html")
     status = 400 if request.method == "POST" else 200
@@ -52,7 +56,7 @@ def data_access_problem(request, token):
 
 
 @never_cache
-@require_GET
+@require_safe
 def my_data(request, token):
     email, problem = data_access_problem(request, token)
     if problem:
@@ -73,7 +77,7 @@ def my_data(request, token):
 
 
 @never_cache
-@require_GET
+@require_safe
 def my_data_json(request, token):
     email, problem = data_access_problem(request, token)
     if problem:

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
 from appeals import services
@@ -44,9 +44,25 @@ class AppealListView(ListView):
 
 
 def published_appeal(slug: str) -> Appeal:
-    appeal = Appeal.objects.published().at_address(slug)
+    appeal = appeal_at_address(Appeal.objects.published(), slug)
     if appeal is None:
         raise Http404
+    return appeal
+
+
+def appeal_at_address(appeals, slug: str) -> Appeal | None:
+    """The appeal at this address or at one it had before staff renamed it; or None.
+
+    The sign forms and the pages after them answer at a former address too: a page
+    opened before the rename still sends its signature there, and it must count.
+    """
+    appeal = appeals.at_address(slug)
+    if appeal is None:
+        appeal = (
+            appeals.select_related("translation_of")
+            .filter(old_slugs__slug=slug)
+            .first()
+        )
     return appeal
 
 
@@ -78,7 +94,7 @@ def can_preview(user) -> bool:
     return user.is_active and user.is_staff and user.has_perm("appeals.view_appeal")
 
 
-@require_GET
+@require_safe
 @cached_page
 def appeal_detail(request, slug):
     appeals = Appeal.objects.select_related("translation_of").with_authors()
@@ -159,7 +175,7 @@ def bad_link(request, error: InvalidToken, *, expired_message: str):
     )
 
 
-@require_GET
+@require_safe
 @cached_page
 def signature_list(request, slug):
     appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:signatures")
@@ -200,7 +216,7 @@ def signature_list(request, slug):
     )
 
 
-@require_GET
+@require_safe
 @cached_page
 def privacy(request):
     return render(request, "appeals/privacy.html")

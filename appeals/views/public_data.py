@@ -10,7 +10,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from appeals import localcache, opendata
 from appeals.cards import card_png
@@ -31,14 +31,14 @@ EMBED_CSP = {
 }
 
 
-@require_GET
+@require_safe
 def short_link(request, number):
     """/a/<number>/, for print and SMS: to the appeal's canonical address."""
     appeal = get_object_or_404(Appeal.objects.published(), pk=number)
     return HttpResponsePermanentRedirect(appeal.get_absolute_url())
 
 
-@require_GET
+@require_safe
 def appeal_json(request, slug):
     appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:json")
     if redirect:
@@ -50,7 +50,7 @@ def appeal_json(request, slug):
     return opendata.json_response(request, data, last_modified=data["updated_at"])
 
 
-@require_GET
+@require_safe
 def appeals_json(request):
     """Published appeals, newest first, 50 a page; ?status=open|closed filters."""
     appeals = opendata.appeals_for_data().order_by("-published_at", "-pk")
@@ -90,7 +90,7 @@ def json_error(message: str) -> JsonResponse:
     return response
 
 
-@require_GET
+@require_safe
 def count_json(request, slug):
     """Just the count, for polling."""
     prepared = localcache.get_or_set(
@@ -114,7 +114,7 @@ def _prepared_count(slug: str) -> opendata.PreparedJSON | None:
 
 @xframe_options_exempt
 @csp_override(EMBED_CSP)
-@require_GET
+@require_safe
 def embed(request, slug):
     appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:embed")
     if redirect:
@@ -128,7 +128,7 @@ def embed(request, slug):
     return response
 
 
-@require_GET
+@require_safe
 def share_card(request, slug):
     appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:card")
     if redirect:
@@ -138,7 +138,7 @@ def share_card(request, slug):
     return response
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from appeals import localcache, services
 from appeals.antispam import client_ip
@@ -22,6 +22,7 @@ from appeals.tokens import (
     read_token,
 )
 from appeals.views.pages import (
+    appeal_at_address,
     bad_link,
     link_problem,
     published_appeal,
@@ -42,7 +43,7 @@ def signable_appeal(slug: str) -> Appeal:
     appeal = localcache.get_or_set(
         f"appeals:signable:{slug}",
         SIGNABLE_APPEAL_SECONDS,
-        lambda: Appeal.objects.published().at_address(slug),
+        lambda: appeal_at_address(Appeal.objects.published(), slug),
     )
     if appeal is None:
         raise Http404
@@ -50,10 +51,10 @@ def signable_appeal(slug: str) -> Appeal:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign(request, slug):
     appeal = signable_appeal(slug)
-    if request.method == "GET":
+    if request.method != "POST":
         return redirect(appeal)
     if refusal := refuse_signing(request, appeal.original):
         return refusal
@@ -67,6 +68,7 @@ def sign(request, slug):
             language=get_language(),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
+            form_token=form.form_token(),
         )
     except ValidationError:
         return refuse_signing(request, appeal.original)
@@ -89,19 +91,19 @@ def signer_data(form) -> dict:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def organization_sign(request, slug):
     appeal = published_appeal(slug)
     if refusal := refuse_signing(request, appeal.original):
         return refusal
     data = request.POST if request.method == "POST" else None
     form = OrganizationSignatureForm(data)
-    if request.method == "GET" or not form.is_valid():
+    if data is None or not form.is_valid():
         return render(
             request,
             "appeals/organization_sign.html",
             {"appeal": appeal, "form": form},
-            status=200 if request.method == "GET" else 400,
+            status=200 if data is None else 400,
         )
     try:
         services.cosign_appeal(
@@ -110,6 +112,7 @@ def organization_sign(request, slug):
             language=get_language(),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
+            form_token=form.form_token(),
         )
     except ValidationError:
         return refuse_signing(request, appeal.original)
@@ -134,7 +137,7 @@ def refuse_signing(request, appeal):
 
 
 @never_cache
-@require_GET
+@require_safe
 def check_email(request, slug):
     """The page every sign submission ends on, whatever the address's history."""
     appeal = published_appeal(slug)
@@ -157,7 +160,7 @@ def signature_from_link(request, token, purpose):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token):
     signature, problem = signature_from_link(request, token, Purpose.CONFIRM)
     if problem:
@@ -195,7 +198,7 @@ def confirm(request, token):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request, token):
     signature, problem = signature_from_link(request, token, Purpose.WITHDRAW)
     if problem:
@@ -231,14 +234,14 @@ def withdraw(request, token):
 
 
 @never_cache
-@require_GET
+@require_safe
 def withdrawn(request, slug):
     appeal = published_appeal(slug)
     return render(request, "appeals/withdrawn.html", {"appeal": appeal})
 
 
 @never_cache
-@require_GET
+@require_safe
 def thanks(request, slug):
     appeal = published_appeal(slug)
     url = appeal.canonical_url
@@ -252,7 +255,7 @@ def thanks(request, slug):
 
 
 @never_cache
-@require_GET
+@require_safe
 def organization_thanks(request, slug):
     appeal = published_appeal(slug)
     return render(request, "appeals/organization_thanks.html", {"appeal": appeal})

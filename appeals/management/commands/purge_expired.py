@@ -8,15 +8,16 @@ from appeals.retention import purge_expired
 
 class Command(BaseCommand):
     help = (
-        "Delete signatures left unconfirmed for UNCONFIRMED_RETENTION_DAYS, erase the "
-        "personal data on appeals closed SIGNER_DATA_RETENTION_DAYS ago (keeping "
+        "Delete signatures left unconfirmed UNCONFIRMED_RETENTION_DAYS after their "
+        "last email (their link is dead by then), erase the personal data on "
+        "appeals closed SIGNER_DATA_RETENTION_DAYS ago (keeping "
         "counts, countries and dates), and drop IP fingerprints and their keys after "
         "IP_HASH_RETENTION_DAYS; forget sent emails after MAIL_KEEP_DAYS and failed "
         "ones after MAIL_KEEP_FAILED_DAYS."
     )
 
     def handle(self, *args, **options):
-        report = purge_expired()
+        report = purge_expired(progress=self.stdout.write)
         self.stdout.write(
             f"Deleted {report.deleted_unconfirmed} unconfirmed signatures "
             f"(older than {settings.UNCONFIRMED_RETENTION_DAYS} days); anonymized "

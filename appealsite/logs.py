@@ -1,0 +1,52 @@
+"""What our logs may hold: nothing that could lead to a person.
+
+gunicorn's access log has no client address, no query string (an admin search may
+hold an email address) and no token of an emailed link (confirming, withdrawing, a
+signer's data): the path keeps its shape, the token is blanked out. The app's own
+log lines go through the same redaction (RedactingFilter, in settings.LOGGING).
+"""
+
+import re
+
+from gunicorn.glogging import Logger
+
+# The paths whose last part opens something only its reader should (see the URL
+# map); a language prefix may come first.
+TOKEN_PATH = re.compile(r"(/(?:my-data|signatures/confirm|signatures/withdraw)/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """A request's path as it may be logged: no query string, tokens blanked out."""
+    return TOKEN_PATH.sub(r"\1…", path.partition("?")[0])
+
+
+class RedactingLogger(Logger):
+    """Gives the access log format only atoms that are safe to write."""
+
+    SAFE_ATOMS = ("t", "m", "s", "b", "B", "T", "D", "M", "L", "H", "p")
+
+    def atoms(self, resp, req, environ, request_time):
+        every = super().atoms(resp, req, environ, request_time)
+        atoms = {name: every[name] for name in self.SAFE_ATOMS}
+        path = loggable_path(environ.get("PATH_INFO", ""))
+        atoms.update(U=path, r=f"{atoms['m']} {path} {atoms['H']}", q="", h="-")
+        return atoms
+
+
+EMAIL = re.compile(r"[^\s<>\"'(),;:/?=&]+@[^\s<>\"'(),;:/?=&]+")
+
+
+class RedactingFilter:
+    """A logging filter that blanks out link tokens and email addresses.
+
+    Django logs the path of every 4xx and 5xx answer ("Not Found: /my-data/…"),
+    and an error's message may quote an address: the log lines our handlers
+    write carry neither.
+    """
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        cleaned = EMAIL.sub("<address>", TOKEN_PATH.sub(r"\1…", message))
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
