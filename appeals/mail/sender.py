@@ -31,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from appeals.mail.render import render_queued, still_needed
-from appeals.models import OutgoingEmail
+from appeals.models import OrganizationSignature, OutgoingEmail, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +123,9 @@ def give_back(*, mailer_id: str, messages=None) -> int:
 def record(outcome: Outcome, *, mailer_id: str) -> None:
     """Write what became of a message, if this mailer still holds it."""
     message, now = outcome.message, timezone.now()
+    if outcome.state == State.SENT:
+        _record_sent(message, now, mailer_id)
+        return
     changes = {"state": outcome.state, "last_error": outcome.reply[:500]}
     if outcome.state in (State.SENT, State.CANCELLED):
         # Its address and text are not kept once they served.
@@ -140,6 +143,30 @@ def record(outcome: Outcome, *, mailer_id: str) -> None:
     OutgoingEmail.objects.filter(
         pk=message.pk, claimed_by=mailer_id, state=State.SENDING
     ).update(**changes)
+
+
+def _record_sent(message: OutgoingEmail, now, mailer_id: str) -> None:
+    """record() for the common case, one statement written once.
+
+    Built through the ORM, this UPDATE took half of the mailer's CPU per email
+    (README, "Performance"); it writes what record() would.
+    """
+    table = connection.ops.quote_name(OutgoingEmail._meta.db_table)
+    column = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column('state')} = %s, {column('last_error')} = '',"
+            f" {column('to')} = '', {column('body')} = '', {column('sent_at')} = %s"
+            f" WHERE {column('id')} = %s AND {column('claimed_by')} = %s"
+            f" AND {column('state')} = %s",
+            [
+                State.SENT.value,
+                connection.ops.adapt_datetimefield_value(now),
+                message.pk,
+                mailer_id,
+                State.SENDING.value,
+            ],
+        )
 
 
 def retry_pause(attempts: int) -> timedelta:
@@ -184,13 +211,22 @@ class Sender:
         messages = claim(mailer_id=self.mailer_id, limit=limit)
         if not messages:
             self.disconnect()  # Idle: servers close quiet connections anyway.
+        leased_at = read_at = time.monotonic()
         for position, message in enumerate(messages):
             self.held = messages[position:]  # Given back if anything fails.
             if self.stop.is_set():
                 break
             self.pace.wait(self.stop)
-            if not renew_lease(message, mailer_id=self.mailer_id):
-                continue  # Its lease ran out and another sender took it.
+            if time.monotonic() - leased_at > settings.MAIL_LEASE_SECONDS / 4:
+                # A slow server: hold what is left for a whole lease again, so
+                # that no email starts with less than three quarters of one.
+                leased_at = time.monotonic()
+                if not renew_lease(message, mailer_id=self.mailer_id):
+                    continue  # Its lease ran out and another sender took it.
+                renew_leases(self.held[1:], mailer_id=self.mailer_id)
+            if time.monotonic() - read_at > FRESH_SECONDS:
+                read_at = time.monotonic()
+                read_again(self.held)
             self.current = message
             outcome = self.send(message)  # May raise ServerUnreachable.
             self.current = None
@@ -203,7 +239,6 @@ class Sender:
     def send(self, message: OutgoingEmail) -> Outcome:
         """Send one message; say what became of it (raise ServerUnreachable)."""
         try:
-            message.refresh_about()  # As it is now: withdrawn a moment ago?
             if not still_needed(message):
                 return Outcome(message, State.CANCELLED)
             email = render_queued(message)
@@ -327,11 +362,35 @@ class Sender:
 
 def renew_lease(message: OutgoingEmail, *, mailer_id: str) -> bool:
     """Hold a message for a whole lease from now; False if it is no longer ours."""
-    return bool(
-        OutgoingEmail.objects.filter(
-            pk=message.pk, claimed_by=mailer_id, state=State.SENDING
-        ).update(due_at=timezone.now() + timedelta(seconds=settings.MAIL_LEASE_SECONDS))
-    )
+    return bool(renew_leases([message], mailer_id=mailer_id))
+
+
+def renew_leases(messages: list[OutgoingEmail], *, mailer_id: str) -> int:
+    return OutgoingEmail.objects.filter(
+        pk__in=[message.pk for message in messages],
+        claimed_by=mailer_id,
+        state=State.SENDING,
+    ).update(due_at=timezone.now() + timedelta(seconds=settings.MAIL_LEASE_SECONDS))
+
+
+# The signatures of a batch are read again before its emails go out, at most
+# this long before each: one withdrawn, rejected or quarantined meanwhile gets none.
+FRESH_SECONDS = 0.2
+
+
+def read_again(messages: list[OutgoingEmail]) -> None:
+    """Read the signatures these emails are about again, as they are now."""
+    for name, model, joined in [
+        ("signature", Signature, ["appeal", "appeal_version"]),
+        ("organization_signature", OrganizationSignature, ["appeal"]),
+    ]:
+        ids = [getattr(m, f"{name}_id") for m in messages if getattr(m, f"{name}_id")]
+        if not ids:
+            continue
+        fresh = model.objects.select_related(*joined).in_bulk(ids)
+        for message in messages:
+            if getattr(message, f"{name}_id"):
+                setattr(message, name, fresh.get(getattr(message, f"{name}_id")))
 
 
 # Mail servers quote the address they refuse; staff who may not see addresses

@@ -141,15 +141,3 @@ class OutgoingEmail(models.Model):
     def about(self) -> Signature | OrganizationSignature | None:
         """The signature this email is about, if any."""
         return self.signature or self.organization_signature
-
-    def refresh_about(self) -> None:
-        """Read the signature this email is about again, as it is now."""
-        joined = {
-            "signature": ["appeal", "appeal_version"],
-            "organization_signature": ["appeal"],
-        }
-        for name, relations in joined.items():
-            related = getattr(self, name)
-            if related is not None:
-                fresh = type(related).objects.select_related(*relations)
-                setattr(self, name, fresh.filter(pk=related.pk).first())
