@@ -154,3 +154,16 @@ def test_progress_percent_is_capped_at_one_hundred():
     appeal.signature_count = 25
 
     assert appeal.progress_percent == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_site_settings_saved_anywhere_are_read_at_once():
+    from appeals.models import SiteSettings
+
+    assert SiteSettings.current().is_signing_paused is False  # Now cached.
+    row = SiteSettings.objects.get()
+    row.is_signing_paused = True
+
+    row.save()  # Not through the admin: a shell, a script.
+
+    assert SiteSettings.current().is_signing_paused is True

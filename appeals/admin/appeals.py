@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from appeals import exports, localcache, services
+from appeals import exports, services
 from appeals.models import (
     Appeal,
     AppealSlug,
@@ -22,7 +21,6 @@ from appeals.models import (
     Organization,
     SiteSettings,
 )
-from appeals.models.site import SITE_SETTINGS_CACHE_KEY
 
 WORKFLOW_ACTIONS = {
     "publish": (gettext_lazy("Publish"), services.publish_appeal),
@@ -362,8 +360,3 @@ class SiteSettingsAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         settings = SiteSettings.current()
         return redirect("admin:appeals_sitesettings_change", settings.pk)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        cache.delete(SITE_SETTINGS_CACHE_KEY)
-        localcache.forget(SITE_SETTINGS_CACHE_KEY)

@@ -1,5 +1,5 @@
 from django.core.cache import cache
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from appeals import localcache
@@ -26,6 +26,18 @@ class SiteSettings(models.Model):
 
     def __str__(self):
         return str(_("Site settings"))
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Whoever saves (the admin, a shell, a migration), every server reads the
+        # new settings within seconds: the copies are dropped once it is stored.
+        transaction.on_commit(self.forget_cached)
+
+    @staticmethod
+    def forget_cached() -> None:
+        """Drop the shared and this process's cached copy of the settings."""
+        cache.delete(SITE_SETTINGS_CACHE_KEY)
+        localcache.forget(SITE_SETTINGS_CACHE_KEY)
 
     @classmethod
     def current(cls) -> "SiteSettings":
