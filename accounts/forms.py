@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -75,8 +76,11 @@ class StaffLoginForm(AdminAuthenticationForm):
             code=guard.value,
             params={"minutes": max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)},
         )
-        if guard is Guard.THROTTLED:
-            raise guarded  # Before the password is hashed: Argon2 is costly by design.
+        if guard is Guard.THROTTLED and not self._code_opens_login():
+            # Before the password is hashed: Argon2 is costly by design. A client
+            # that many share (an office, a VPN, Tor) may still hold the owner of
+            # a login: a valid code first, cheap to check, lets them try.
+            raise guarded
         if guarded and not self.cleaned_data.get("otp_token"):
             lockout.record_failure(attempt)
             raise guarded  # Without a code it cannot pass: no need to hash.
@@ -93,7 +97,29 @@ class StaffLoginForm(AdminAuthenticationForm):
         lockout.record_success(attempt)
         return self.cleaned_data
 
+    def _code_opens_login(self) -> bool:
+        """Whether the code sent is valid for the login named (no password hashed)."""
+        token = self.cleaned_data.get("otp_token")
+        username = self.cleaned_data.get("username")
+        if not token or not username:
+            return False
+        user_model = get_user_model()
+        user = user_model._default_manager.filter(
+            **{user_model.USERNAME_FIELD: username}
+        ).first()
+        if user is None:
+            return False
+        for device in confirmed_devices(user):
+            if device.verify_token(token):
+                self._verified_device = device  # A code is good once: keep it.
+                return True
+        return False
+
     def _check_token(self):
+        verified = getattr(self, "_verified_device", None)
+        if verified is not None and verified.user_id == self.user_cache.pk:
+            self.user_cache.otp_device = verified
+            return
         devices = list(confirmed_devices(self.user_cache))
         if not devices:
             return  # Not enrolled: the site sends them to enrolment when required.

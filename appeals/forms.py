@@ -101,7 +101,11 @@ class DeliverableEmailField(forms.EmailField):
         value = super().clean(value)
         if not value:
             return value
-        if HIDDEN_CHARACTERS.search(value):
+        # A quoted or escaped local part ("ann"@…, "\a\nn"@…) reaches the same
+        # mailbox as the plain one, spelt a new way each time: it would get around
+        # one signature per address and the per-mailbox limits.
+        local = value.rpartition("@")[0]
+        if HIDDEN_CHARACTERS.search(value) or '"' in local or "\\" in local:
             raise ValidationError(self.error_messages["undeliverable"], "undeliverable")
         try:
             # The very check the SMTP connection makes before it sends; it reads

@@ -21,7 +21,14 @@ def loggable_path(path: str) -> str:
 
 
 class RedactingLogger(Logger):
-    """Gives the access log format only atoms that are safe to write."""
+    """Gives the access log format only atoms that are safe to write, and passes
+    gunicorn's own error lines (a bad request quotes its line and peer) through
+    RedactingFilter."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.addFilter(RedactingFilter())
 
     SAFE_ATOMS = ("t", "m", "s", "b", "B", "T", "D", "M", "L", "H", "p")
 
@@ -33,11 +40,14 @@ class RedactingLogger(Logger):
         return atoms
 
 
+# gunicorn's "Invalid request from ip=…", and a quoted request line's query.
+PEER = re.compile(r"\bip=\S+")
+QUERY = re.compile(r"(/[^\s?'\"]*)\?[^\s'\"]*")
 EMAIL = re.compile(r"[^\s<>\"'(),;:/?=&]+@[^\s<>\"'(),;:/?=&]+")
 
 
 class RedactingFilter:
-    """A logging filter that blanks out link tokens and email addresses.
+    """A logging filter that blanks out tokens, addresses, peers and query strings.
 
     Django logs the path of every 4xx and 5xx answer ("Not Found: /my-data/…"),
     and an error's message may quote an address: the log lines our handlers
@@ -46,7 +56,9 @@ class RedactingFilter:
 
     def filter(self, record) -> bool:
         message = record.getMessage()
-        cleaned = EMAIL.sub("<address>", TOKEN_PATH.sub(r"\1…", message))
+        cleaned = TOKEN_PATH.sub(r"\1…", message)
+        cleaned = PEER.sub("ip=-", EMAIL.sub("<address>", cleaned))
+        cleaned = QUERY.sub(r"\1", cleaned)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True

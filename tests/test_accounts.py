@@ -216,6 +216,26 @@ def test_a_client_failing_many_logins_is_refused_with_429_before_any_hashing(
     assert log_in(Client(REMOTE_ADDR="198.51.100.7")).status_code == 302
 
 
+def test_the_owner_gets_in_with_a_code_from_a_connection_others_throttled(
+    moderator, settings
+):
+    settings.STAFF_2FA_REQUIRED = True
+    settings.LOGIN_CLIENT_FAILURE_LIMIT = 3
+    device = TOTPDevice.objects.create(user=moderator, name="Phone", confirmed=True)
+    office = "192.0.2.10"  # One address for everyone behind the office's router.
+    sprayer = Client(REMOTE_ADDR=office)
+    for name in ["ann", "bob", "cem", "dan"]:
+        log_in(sprayer, username=name, password="Summer2026!")
+    assert log_in(sprayer, username="moderator").status_code == 429
+
+    owner = Client(REMOTE_ADDR=office)
+    assert log_in(owner, code="000000").status_code == 429  # A wrong code: no.
+    device.refresh_from_db()
+    device.throttle_reset()  # A person takes longer than the one-second back-off.
+    assert log_in(owner, code=code_for(device)).status_code == 302
+    assert owner.get(reverse("admin:index")).status_code == 200
+
+
 @pytest.mark.usefixtures("shared_cache")
 def test_a_lockout_is_logged_with_the_login_name_and_fingerprint_never_the_address(
     moderator, settings, caplog

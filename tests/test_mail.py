@@ -548,7 +548,16 @@ def test_an_address_no_mail_server_can_take_fails_alone(settings):
     assert failed.last_error.startswith("Address cannot be sent to")
 
 
-@pytest.mark.parametrize("address", ["a@\u200b.org", "a@\u00ad.com", "an\u202en@x.org"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@\u200b.org",
+        "a@\u00ad.com",
+        "an\u202en@x.org",
+        '"victim"@gmail.com',  # One mailbox, spelt anew each time.
+        '"\\v\\ictim"@gmail.com',
+    ],
+)
 def test_the_forms_refuse_an_address_no_mail_server_can_take(client, address):
     appeal = make_appeal()
 

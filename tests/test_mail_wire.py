@@ -57,6 +57,21 @@ def test_every_message_reads_back_as_what_was_written(subject, body, name):
     assert parseaddr(message["from"]) == (name, "noreply@example.org")
     assert all(len(line) <= 998 for line in ours.split(b"\r\n"))
     assert ours.isascii()
+    assert b"\n" not in ours.replace(b"\r\n", b"")  # No bare LF...
+    assert b"\r" not in ours.replace(b"\r\n", b"")  # ...nor bare CR.
+
+
+def test_a_long_name_in_another_script_is_folded_with_crlf():
+    raw = plain_text_bytes(
+        subject="Підтвердіть підпис",
+        body="x",
+        from_email="Правозахисні звернення — Appeals for human rights <a@example.org>",
+        to=["ann@example.org"],
+        message_id="<1@example.org>",
+    )
+
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert parseaddr(parsed(raw)["from"])[1] == "a@example.org"
 
 
 def test_a_subject_in_ukrainian_and_a_long_body_go_out_intact():

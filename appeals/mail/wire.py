@@ -45,7 +45,7 @@ def _address(value: str) -> str:
         return address
     if name.isascii():
         return formataddr((name, address))
-    return f"{Header(name, 'utf-8').encode()} <{address}>"
+    return f"{Header(name, 'utf-8').encode(linesep='\r\n')} <{address}>"
 
 
 def _header(value: str) -> str:
