@@ -19,6 +19,10 @@ stops early (F1: the form checked, then the redirect), and py-spy samples every
 worker during a sign run of its own (sampling takes CPU from the workers, so never
 during a measured one): a summary is printed, the collapsed stacks are kept in
 bench/results/sign-profile.txt (for a flame graph).
+
+Then, on the same site, the mailer (bench/mail.py): owed emails drained to a local
+SMTP sink beside R3 (smtplib alone, same sink, same run), and a wave of sign POSTs
+at a constant rate timed from each POST to its email at the sink.
 """
 
 import gzip
@@ -215,7 +219,14 @@ class Site:
     def drop(self) -> None:
         self.stop()
         shutil.rmtree(self.static_root, ignore_errors=True)
-        admin = psycopg2.connect(f"{POSTGRES}/postgres")
+        for attempt in range(30):
+            try:
+                admin = psycopg2.connect(f"{POSTGRES}/postgres")
+                break
+            except psycopg2.OperationalError:
+                if attempt == 29:
+                    raise
+                time.sleep(2)  # PostgreSQL restarting: the database must still go.
         admin.autocommit = True
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
@@ -570,6 +581,9 @@ def main() -> int:
         scenarios["sign"]["profile"] = profiler.save()
         export_seconds = time_exports(site)
         size = site.sql("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        import mail  # Not at the top: bench/mail.py imports this module.
+
+        mail_results = mail.measure(site)
         results.update(
             small=small,
             small_references=small_references,
@@ -582,6 +596,7 @@ def main() -> int:
             database=database,
             database_size=size[0][0],
             signatures=SIGNATURES,
+            mail=mail_results,
         )
     finally:
         site.drop()
@@ -626,6 +641,13 @@ def verdicts(results: dict) -> dict:
         # Not an issue target: exports must finish within gunicorn's timeout.
         "staff exports < 30 s": max(results["export_seconds"].values()) < 30,
     }
+    if "mail" in results:
+        import mail  # Not at the top: bench/mail.py imports this module.
+
+        return {
+            **{name: {"met": bool(met)} for name, met in checks.items()},
+            **mail.verdicts(results["mail"]),
+        }
     return {name: {"met": bool(met)} for name, met in checks.items()}
 
 
@@ -692,8 +714,12 @@ def report(results: dict) -> None:
         "database check: {successful_posts} successful sign POSTs, {rows_inserted} "
         "rows, {duplicates} duplicates, {lost} lost; count shown {shown_count} = "
         "confirmed rows {confirmed_rows}".format(**results["database"]),
-        "",
     ]
+    if "mail" in results:
+        import mail  # Not at the top: bench/mail.py imports this module.
+
+        lines += mail.report_lines(results["mail"])
+    lines.append("")
     for name, verdict in results["verdicts"].items():
         lines.append(f"  [{'ok' if verdict['met'] else 'MISSED'}] {name}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -67,3 +67,20 @@ def form_shown(seconds_ago: float = 60) -> dict:
     ):
         rendered_at = SpamTrapMixin._signer.sign("form")
     return {"rendered_at": rendered_at, "homepage": ""}
+
+
+def owe_confirmations(appeal, count, *, prefix="signer", due="confirm"):
+    """Pending signatures that each owe their confirmation link."""
+    Signature.objects.bulk_create(
+        Signature(
+            appeal=appeal,
+            full_name="Ann",
+            email=f"{prefix}{number}@gmail.com",
+            email_normalized=f"{prefix}{number}@gmail.com",
+            country="UA",
+            ip_hash=f"client-{prefix}-{number}",
+            email_due=due,
+        )
+        for number in range(count)
+    )
+    return {f"{prefix}{number}@gmail.com" for number in range(count)}

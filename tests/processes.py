@@ -43,6 +43,7 @@ class SmtpSink:
         refuse_data: tuple[str, ...] = (),
         defer_rcpt: dict[str, int] | None = None,
         slow: float = 0.0,
+        arrivals_only: bool = False,
     ):
         self.port = port or free_port()
         self._files = tempfile.TemporaryDirectory(prefix="smtp-sink-")
@@ -50,6 +51,8 @@ class SmtpSink:
         self.output_path = Path(self._files.name) / "output.txt"
         self.command = [sys.executable, str(SMTP_SINK), "--port", str(self.port)]
         self.command += ["--log", str(self.log_path)]
+        if arrivals_only:
+            self.command += ["--arrivals-only"]
         if refuse_data:
             self.command += ["--refuse-data", *refuse_data]
         if defer_rcpt:

@@ -20,7 +20,7 @@ from appeals.mail.mailer import send_queued
 from appeals.mail.sender import Pace, Sender, claim, give_back
 from appeals.models import OutgoingEmail, Signature
 from tests.concurrency import run_in_threads
-from tests.factories import form_shown, make_appeal, make_signature
+from tests.factories import form_shown, make_appeal, make_signature, owe_confirmations
 from tests.mail_backends import LOCMEM, GreylistingServerBackend, use_mail_server
 from tests.processes import SmtpSink
 
@@ -480,25 +480,12 @@ def test_the_admin_resend_counts_against_the_rate_limits(client, mailoutbox):
 
 @pytest.mark.postgres
 def test_mailers_running_at_once_send_each_owed_email_once(mailoutbox):
-    appeal = make_appeal()
-    Signature.objects.bulk_create(
-        Signature(
-            appeal=appeal,
-            full_name="Ann",
-            email=f"signer{number}@example.org",
-            email_normalized=f"signer{number}@example.org",
-            country="UA",
-            email_due="confirm",
-        )
-        for number in range(250)
-    )
+    owed = owe_confirmations(make_appeal(), 250)
 
     reports = run_in_threads(4, lambda i: send_queued())
 
     assert sum(report.sent for report in reports) == 250
-    assert recipients(mailoutbox) == sorted(
-        f"signer{number}@example.org" for number in range(250)
-    )
+    assert recipients(mailoutbox) == sorted(owed)
     assert OutgoingEmail.objects.filter(state=State.SENT).count() == 250
     assert not Signature.objects.exclude(email_due="").exists()
 

@@ -18,30 +18,13 @@ from django.db import connection
 
 from appeals import services
 from appeals.models import OutgoingEmail, Signature
-from tests.factories import make_appeal
+from tests.factories import make_appeal, owe_confirmations
 from tests.processes import ManagePy, SmtpSink, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 CONNECTIONS = 4
 LEASE_SECONDS = 5
-
-
-def owe_confirmations(appeal, count, *, prefix="signer", due="confirm"):
-    """Pending signatures that each owe their confirmation link."""
-    Signature.objects.bulk_create(
-        Signature(
-            appeal=appeal,
-            full_name="Ann",
-            email=f"{prefix}{number}@gmail.com",
-            email_normalized=f"{prefix}{number}@gmail.com",
-            country="UA",
-            ip_hash=f"client-{prefix}-{number}",
-            email_due=due,
-        )
-        for number in range(count)
-    )
-    return {f"{prefix}{number}@gmail.com" for number in range(count)}
 
 
 def mailer(sink, **env):

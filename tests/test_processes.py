@@ -37,6 +37,16 @@ def test_the_sink_accepts_a_message_and_logs_it():
     assert logged["at"] <= time.time()
 
 
+def test_the_sink_logs_only_arrivals_when_told_to():
+    with SmtpSink(arrivals_only=True) as sink:
+        send(sink, "reader@example.org", subject="Hello")
+
+        [logged] = sink.messages()
+
+    assert set(logged) == {"to", "at"}
+    assert logged["to"] == ["reader@example.org"]
+
+
 def test_the_sink_refuses_the_data_of_a_refused_address_only():
     with SmtpSink(refuse_data=("refused@example.org",)) as sink:
         with pytest.raises(smtplib.SMTPDataError) as refusal:

@@ -31,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from appeals.mail.render import render_queued, still_needed
-from appeals.models import OrganizationSignature, OutgoingEmail, Signature
+from appeals.models import Appeal, OrganizationSignature, OutgoingEmail, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -93,15 +93,33 @@ def claim(*, mailer_id: str, limit: int) -> list[OutgoingEmail]:
             attempts=F("attempts") + 1,
             due_at=now + timedelta(seconds=settings.MAIL_LEASE_SECONDS),
         )
-    return list(
+    messages = list(
         OutgoingEmail.objects.filter(pk__in=ids)
-        .select_related(
-            "signature__appeal",
-            "signature__appeal_version",
-            "organization_signature__appeal",
-        )
+        .select_related("signature", "organization_signature")
         .order_by("priority", "pk")
     )
+    _attach_appeals(messages)
+    return messages
+
+
+def _attach_appeals(messages: list[OutgoingEmail]) -> None:
+    """Give each signature its appeal (and version), read once for the batch.
+
+    A batch is about one or two appeals: read as part of every row, they were a
+    sixth of the mailer's CPU per email.
+    """
+    signatures = [message.about for message in messages if message.about]
+    versions = [
+        getattr(signature, "appeal_version_id", None) for signature in signatures
+    ]
+    ids = {signature.appeal_id for signature in signatures} | set(
+        filter(None, versions)
+    )
+    appeals = Appeal.objects.in_bulk(ids)
+    for signature in signatures:
+        signature.appeal = appeals[signature.appeal_id]
+        if getattr(signature, "appeal_version_id", None):
+            signature.appeal_version = appeals.get(signature.appeal_version_id)
 
 
 def give_back(*, mailer_id: str, messages=None) -> int:
@@ -380,17 +398,18 @@ FRESH_SECONDS = 0.2
 
 def read_again(messages: list[OutgoingEmail]) -> None:
     """Read the signatures these emails are about again, as they are now."""
-    for name, model, joined in [
-        ("signature", Signature, ["appeal", "appeal_version"]),
-        ("organization_signature", OrganizationSignature, ["appeal"]),
+    for name, model in [
+        ("signature", Signature),
+        ("organization_signature", OrganizationSignature),
     ]:
         ids = [getattr(m, f"{name}_id") for m in messages if getattr(m, f"{name}_id")]
         if not ids:
             continue
-        fresh = model.objects.select_related(*joined).in_bulk(ids)
+        fresh = model.objects.in_bulk(ids)
         for message in messages:
             if getattr(message, f"{name}_id"):
                 setattr(message, name, fresh.get(getattr(message, f"{name}_id")))
+    _attach_appeals(messages)
 
 
 # Mail servers quote the address they refuse; staff who may not see addresses
