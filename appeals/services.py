@@ -216,12 +216,13 @@ def confirm_signature(*, signature: Signature | OrganizationSignature) -> bool:
 def withdraw_signature(*, signature: Signature | OrganizationSignature) -> bool:
     """Withdraw a signature and erase the signer's personal data.
 
-    Return False if it was already withdrawn. The count drops at once for the
-    public list and within seconds for the stored count.
+    Return False if it was already withdrawn, or deleted meanwhile (by staff).
+    The count drops at once for the public list and within seconds for the stored
+    count.
     """
     model = type(signature)
-    current = model.objects.select_for_update().get(pk=signature.pk)
-    if current.status == model.Status.WITHDRAWN:
+    current = model.objects.select_for_update().filter(pk=signature.pk).first()
+    if current is None or current.status == model.Status.WITHDRAWN:
         return False
     was_counted = model is Signature and current.status == model.Status.CONFIRMED
     for field, value in model.ERASED_VALUES.items():
