@@ -145,11 +145,23 @@ def _record(model, *, appeal, data, language, ip, suspicions, form_token):
 
 def _past_rate_limit(signature, *, ip_hash: str, form_token: str = "") -> bool:
     """Screen one more submission for a signature's address, made now."""
-    submission = Submission(
-        id=f"request:{uuid.uuid4().hex}",
+    return _past_rate_limit_now(
         scope=signing_scope(type(signature), signature.appeal_id),
         ip_hash=ip_hash,
         email=signature.email_normalized,
+        form_token=form_token,
+    )
+
+
+def _past_rate_limit_now(
+    *, scope: str, ip_hash: str, email: str, form_token: str
+) -> bool:
+    """Screen a submission made in this request; True if it went past a limit."""
+    submission = Submission(
+        id=f"request:{uuid.uuid4().hex}",
+        scope=scope,
+        ip_hash=ip_hash,
+        email=email,
         at=time.time(),
         form_token=form_token,
     )
@@ -322,15 +334,12 @@ def request_data_access(
     kept the email from going.
     """
     email_normalized = normalize_email(email)
-    submission = Submission(
-        id=f"request:{uuid.uuid4().hex}",
+    if _past_rate_limit_now(
         scope="my-data",
         ip_hash=hash_ip(ip),
         email=email_normalized,
-        at=time.time(),
         form_token=form_token,
-    )
-    if rate_limit_reasons([submission])[0]:
+    ):
         return
     token = make_data_access_token(email_normalized)
     queue_email(

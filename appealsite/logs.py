@@ -46,6 +46,14 @@ QUERY = re.compile(r"(/[^\s?'\"]*)\?[^\s'\"]*")
 EMAIL = re.compile(r"[^\s<>\"'(),;:/?=&]+@[^\s<>\"'(),;:/?=&]+")
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def blank_out_addresses(text: str) -> str:
+    """Text with every email address, and every control character, blanked out."""
+    return CONTROL.sub(" ", EMAIL.sub("<address>", text))
+
+
 class RedactingFilter:
     """A logging filter that blanks out tokens, addresses, peers and query strings.
 
@@ -57,7 +65,7 @@ class RedactingFilter:
     def filter(self, record) -> bool:
         message = record.getMessage()
         cleaned = TOKEN_PATH.sub(r"\1…", message)
-        cleaned = PEER.sub("ip=-", EMAIL.sub("<address>", cleaned))
+        cleaned = PEER.sub("ip=-", blank_out_addresses(cleaned))
         cleaned = QUERY.sub(r"\1", cleaned)
         if cleaned != message:
             record.msg, record.args = cleaned, ()

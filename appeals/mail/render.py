@@ -61,13 +61,12 @@ def render_queued(message: OutgoingEmail) -> EmailMessage:
     """
     signature = message.about
     if signature is None:
-        stored = EmailMessage(
+        return EmailMessage(
             subject=message.subject,
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
         )
-        return stored
     return render_email(
         f"appeals/email/{message.kind}",
         signature_context(signature),

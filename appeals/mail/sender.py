@@ -13,8 +13,8 @@ temporary one (4xx, connection lost, time-out) is retried later with a growing
 pause. A server that cannot be reached at all fails no message: they wait.
 """
 
+import functools
 import logging
-import re
 import smtplib
 import socket
 import threading
@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from appeals.mail.render import render_queued, still_needed
 from appeals.models import Appeal, OrganizationSignature, OutgoingEmail, Signature
+from appealsite.logs import blank_out_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -145,11 +146,8 @@ def record(outcome: Outcome, *, mailer_id: str) -> None:
         _record_sent(message, now, mailer_id)
         return
     changes = {"state": outcome.state, "last_error": outcome.reply[:500]}
-    if outcome.state in (State.SENT, State.CANCELLED):
-        # Its address and text are not kept once they served.
-        changes |= {"to": "", "body": "", "sent_at": now}
-        if outcome.state == State.CANCELLED:
-            changes["sent_at"] = None
+    if outcome.state == State.CANCELLED:
+        changes |= {"to": "", "body": ""}  # Not kept once they are of no use.
     elif outcome.state == State.RETRYING:
         given_up = message.created_at < now - timedelta(
             hours=settings.MAIL_GIVE_UP_HOURS
@@ -164,19 +162,14 @@ def record(outcome: Outcome, *, mailer_id: str) -> None:
 
 
 def _record_sent(message: OutgoingEmail, now, mailer_id: str) -> None:
-    """record() for the common case, one statement written once.
+    """record() for the common case: one statement, written once per database.
 
     Built through the ORM, this UPDATE took half of the mailer's CPU per email
-    (README, "Performance"); it writes what record() would.
+    (README, "Performance"). Its address and text are not kept once sent.
     """
-    table = connection.ops.quote_name(OutgoingEmail._meta.db_table)
-    column = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {column('state')} = %s, {column('last_error')} = '',"
-            f" {column('to')} = '', {column('body')} = '', {column('sent_at')} = %s"
-            f" WHERE {column('id')} = %s AND {column('claimed_by')} = %s"
-            f" AND {column('state')} = %s",
+            _sent_statement(connection.vendor),
             [
                 State.SENT.value,
                 connection.ops.adapt_datetimefield_value(now),
@@ -185,6 +178,18 @@ def _record_sent(message: OutgoingEmail, now, mailer_id: str) -> None:
                 State.SENDING.value,
             ],
         )
+
+
+@functools.cache
+def _sent_statement(vendor: str) -> str:
+    table = connection.ops.quote_name(OutgoingEmail._meta.db_table)
+    column = connection.ops.quote_name
+    return (
+        f"UPDATE {table} SET {column('state')} = %s, {column('last_error')} = '',"
+        f" {column('to')} = '', {column('body')} = '', {column('sent_at')} = %s"
+        f" WHERE {column('id')} = %s AND {column('claimed_by')} = %s"
+        f" AND {column('state')} = %s"
+    )
 
 
 def retry_pause(attempts: int) -> timedelta:
@@ -412,14 +417,10 @@ def read_again(messages: list[OutgoingEmail]) -> None:
     _attach_appeals(messages)
 
 
-# Mail servers quote the address they refuse; staff who may not see addresses
-# read these replies, so addresses are blanked out.
-ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 def _clean(text: str) -> str:
-    return CONTROL.sub(" ", ADDRESS.sub("<address>", text))[:500]
+    """A server's reply as staff may read it: mail servers quote the address they
+    refuse, and staff who may not see addresses read these replies."""
+    return blank_out_addresses(text)[:500]
 
 
 def _reply(code: int, reply) -> str:
