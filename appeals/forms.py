@@ -5,7 +5,6 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import models
 from django.forms.models import ModelFormMetaclass
 from django.forms.utils import flatatt
@@ -19,6 +18,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 
 from appeals.antispam import SpamTrapMixin
+from appeals.mail.wire import checked_address
 from appeals.models import OrganizationSignature, Signature
 
 # Characters that hide or reorder text (controls, bidirectional overrides and
@@ -107,26 +107,13 @@ class DeliverableEmailField(forms.EmailField):
         local = value.rpartition("@")[0]
         if HIDDEN_CHARACTERS.search(value) or '"' in local or "\\" in local:
             raise ValidationError(self.error_messages["undeliverable"], "undeliverable")
-        if PLAIN_ADDRESS.fullmatch(value):
-            return value  # Nearly every address: nothing the check below refuses.
         try:
-            # The very check the SMTP connection makes before it sends; it reads
-            # nothing of the backend's own (which would need a mail server).
-            SMTPBackend.prep_address(SMTPBackend.__new__(SMTPBackend), value)
+            checked_address(value)  # The very check made before it is sent.
         except (ValueError, UnicodeError) as error:
             raise ValidationError(
                 self.error_messages["undeliverable"], "undeliverable"
             ) from error
         return value
-
-
-# An ASCII address of plain dot-atoms, as Django's validator already accepted it:
-# the SMTP check (the email package's header parser, a twentieth of a sign POST)
-# is only needed for the rest.
-PLAIN_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
-)
 
 
 def public_formfield(model_field, **kwargs):

@@ -2,14 +2,11 @@
 
 import pytest
 from django import forms
-from django.core.mail.backends.smtp import EmailBackend
 from django.test.html import parse_html
 from django.utils import translation
 from django_countries import countries
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from appeals.forms import PLAIN_ADDRESS, OrganizationSignatureForm, SignatureForm
+from appeals.forms import OrganizationSignatureForm, SignatureForm
 
 
 @pytest.mark.parametrize("form_class", [SignatureForm, OrganizationSignatureForm])
@@ -47,10 +44,3 @@ def test_a_country_is_accepted_exactly_when_django_would_find_it_in_the_list(
     for code in [*listed, "XX", "ua", "UA ", "U", None]:
         assert field.valid_value(code) == forms.ChoiceField.valid_value(field, code)
     assert len(listed) == len(countries) + 1  # With the empty "Choose a country".
-
-
-@settings(max_examples=500, deadline=None)
-@given(address=st.emails())
-def test_an_address_the_fast_path_passes_is_one_the_smtp_check_passes(address):
-    if PLAIN_ADDRESS.fullmatch(address):
-        EmailBackend.prep_address(EmailBackend.__new__(EmailBackend), address)

@@ -381,10 +381,10 @@ def test_an_email_that_cannot_be_written_does_not_cost_the_others_theirs(
     sign(client, appeal, "bob@example.org")
     render_queued = sender.render_queued
 
-    def broken_for_ann(message):
+    def broken_for_ann(message, **kwargs):
         if message.signature.email == "ann@example.org":
             raise KeyError("template variable")
-        return render_queued(message)
+        return render_queued(message, **kwargs)
 
     monkeypatch.setattr(sender, "render_queued", broken_for_ann)
 

@@ -5,10 +5,11 @@ import email.policy
 from email.utils import parseaddr
 
 from django.core.mail import EmailMessage
+from django.core.mail.backends.smtp import EmailBackend
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appeals.mail.wire import plain_text_bytes
+from appeals.mail.wire import PLAIN_ADDRESS, checked_address, plain_text_bytes
 
 one_line = st.text(
     st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=200
@@ -89,3 +90,24 @@ def test_a_subject_in_ukrainian_and_a_long_body_go_out_intact():
     assert (message["subject"], message["body"]) == (subject, body)
     assert b"\r\n\r\n" in raw and b"\n\n" not in raw.replace(b"\r\n", b"")
     assert message["from"] == "Права людини <noreply@example.org>"
+
+
+def django_checked(address: str) -> str:
+    return EmailBackend.prep_address(EmailBackend.__new__(EmailBackend), address)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    address=st.emails()
+    | st.from_regex(PLAIN_ADDRESS, fullmatch=True)
+    | st.text(alphabet='ab.@-_+"\\ <>,;:()[]\r\n\t\u00e9\u0430', max_size=20)
+)
+def test_an_address_is_checked_as_djangos_smtp_backend_checks_it(address):
+    try:
+        expected = django_checked(address)
+    except (ValueError, UnicodeError):
+        assert not PLAIN_ADDRESS.fullmatch(address)
+        return
+    assert checked_address(address) == expected
+    if PLAIN_ADDRESS.fullmatch(address):
+        assert expected == address

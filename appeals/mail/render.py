@@ -7,6 +7,7 @@ address into the form, and we must not become a relay for someone else's text.
 """
 
 import functools
+import secrets
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -54,10 +55,10 @@ def still_needed(message: OutgoingEmail) -> bool:
     return signature.status == signature.Status.CONFIRMED
 
 
-def render_queued(message: OutgoingEmail) -> EmailMessage:
+def render_queued(message: OutgoingEmail, *, drafts: "Drafts | None" = None):
     """The email a queued message stands for: written now if it is about a signature.
 
-    Call still_needed() first.
+    Call still_needed() first. A sender passes the drafts of its batch.
     """
     signature = message.about
     if signature is None:
@@ -67,27 +68,80 @@ def render_queued(message: OutgoingEmail) -> EmailMessage:
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
         )
-    return render_email(
-        f"appeals/email/{message.kind}",
-        signature_context(signature),
-        language=signature.language,
-        to=signature.email,
-    )
+    return (drafts or Drafts()).write(message.kind, signature)
 
 
 def signature_context(signature: Signature | OrganizationSignature) -> dict:
     """What an email about a signature may say: its appeal and its links."""
-    # The language version the signer read, if they signed a translation.
-    appeal = getattr(signature, "appeal_version", None) or signature.appeal
+    return {
+        **_appeal_context(signature),
+        **{
+            name: link(view, make_token(signature, purpose))
+            for name, (view, purpose) in LINKS.items()
+        },
+    }
+
+
+def _appeal_context(signature: Signature | OrganizationSignature) -> dict:
+    appeal = _appeal_read(signature)
     return {
         "appeal": appeal,
         "appeal_url": appeal.canonical_url,
-        "confirm_url": link("appeals:confirm", make_token(signature, Purpose.CONFIRM)),
-        "withdraw_url": link(
-            "appeals:withdraw", make_token(signature, Purpose.WITHDRAW)
-        ),
         "is_organization": isinstance(signature, OrganizationSignature),
     }
+
+
+def _appeal_read(signature: Signature | OrganizationSignature):
+    """The language version the signer read, if they signed a translation."""
+    return getattr(signature, "appeal_version", None) or signature.appeal
+
+
+# The links an email about a signature may give, each opening a page by a token.
+LINKS = {
+    "confirm_url": ("appeals:confirm", Purpose.CONFIRM),
+    "withdraw_url": ("appeals:withdraw", Purpose.WITHDRAW),
+}
+
+
+class Drafts:
+    """Emails about signatures, each appeal's text written once, the links per email.
+
+    Two emails of one kind about one appeal, in one language, differ only in
+    their links: the mailer, writing hundreds a second, renders the templates once
+    with a stand-in for each link and puts each signature's own links in (README,
+    "Performance"). A stand-in is random, so no appeal text can contain one. Drafts
+    hold the appeal as it was read: a sender starts new ones each time it reads
+    its batch again. test_mail_render pins that each email is the one
+    signature_context() and render_email() write.
+    """
+
+    def __init__(self):
+        self._drafts: dict[tuple, EmailMessage] = {}
+
+    def write(self, kind: str, signature: Signature | OrganizationSignature):
+        key = (kind, _appeal_read(signature).pk, signature.language, type(signature))
+        if key not in self._drafts:
+            self._drafts[key] = render_email(
+                f"appeals/email/{kind}",
+                _appeal_context(signature) | STAND_INS,
+                language=signature.language,
+                to="",
+            )
+        draft = self._drafts[key]
+        body = draft.body
+        for name, (view, purpose) in LINKS.items():
+            if STAND_INS[name] in body:
+                address = link(view, make_token(signature, purpose))
+                body = body.replace(STAND_INS[name], address)
+        return EmailMessage(
+            subject=draft.subject,
+            body=body,
+            from_email=draft.from_email,
+            to=[signature.email],
+        )
+
+
+STAND_INS = {name: f"link-{secrets.token_hex(16)}" for name in LINKS}
 
 
 def link(name: str, token: str) -> str:

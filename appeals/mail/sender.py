@@ -30,7 +30,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from appeals.mail.render import render_queued, still_needed
+from appeals.mail.render import Drafts, render_queued, still_needed
 from appeals.models import Appeal, OrganizationSignature, OutgoingEmail, Signature
 from appealsite.logs import blank_out_addresses
 
@@ -106,8 +106,8 @@ def claim(*, mailer_id: str, limit: int) -> list[OutgoingEmail]:
 def _attach_appeals(messages: list[OutgoingEmail]) -> None:
     """Give each signature its appeal (and version), read once for the batch.
 
-    A batch is about one or two appeals: read as part of every row, they were a
-    sixth of the mailer's CPU per email.
+    A batch is about one or two appeals: read as part of every row, they cost the
+    mailer dearly (README, "Performance").
     """
     signatures = [message.about for message in messages if message.about]
     versions = [
@@ -164,7 +164,7 @@ def record(outcome: Outcome, *, mailer_id: str) -> None:
 def _record_sent(message: OutgoingEmail, now, mailer_id: str) -> None:
     """record() for the common case: one statement, written once per database.
 
-    Built through the ORM, this UPDATE took half of the mailer's CPU per email
+    Built through the ORM each time, this UPDATE cost more than sending the email
     (README, "Performance"). Its address and text are not kept once sent.
     """
     with connection.cursor() as cursor:
@@ -198,6 +198,11 @@ def retry_pause(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, 3600))
 
 
+# Messages a sender claims at a time: each claim is a few queries, so fewer of
+# them is cheaper; but what it holds waits behind the message in flight.
+BATCH_SIZE = 50
+
+
 class Sender:
     """One connection to the mail server, sending what it claims until told to stop.
 
@@ -220,10 +225,11 @@ class Sender:
         self.unrecorded: list[Outcome] = []
         self.held: list[OutgoingEmail] = []
         self.current: OutgoingEmail | None = None  # In flight.
+        self.drafts = Drafts()  # Of the appeals as the batch last read them.
         self.refusals = 0
         self.recorded: Counter[str] = Counter()  # Outcomes written, by state.
 
-    def send_batch(self, *, limit: int = 20) -> int:
+    def send_batch(self, *, limit: int = BATCH_SIZE) -> int:
         """Claim and send one batch; return how many messages it held (0: none due).
 
         Raise ServerUnreachable if the server could not be reached (the rest of
@@ -232,6 +238,7 @@ class Sender:
         """
         self.recover()
         messages = claim(mailer_id=self.mailer_id, limit=limit)
+        self.drafts = Drafts()
         if not messages:
             self.disconnect()  # Idle: servers close quiet connections anyway.
         leased_at = read_at = time.monotonic()
@@ -250,6 +257,7 @@ class Sender:
             if time.monotonic() - read_at > FRESH_SECONDS:
                 read_at = time.monotonic()
                 read_again(self.held)
+                self.drafts = Drafts()
             self.current = message
             outcome = self.send(message)  # May raise ServerUnreachable.
             self.current = None
@@ -264,7 +272,7 @@ class Sender:
         try:
             if not still_needed(message):
                 return Outcome(message, State.CANCELLED)
-            email = render_queued(message)
+            email = render_queued(message, drafts=self.drafts)
         except DatabaseError:
             raise
         except Exception as error:

@@ -1,0 +1,60 @@
+import pytest
+
+from appeals.mail.render import Drafts, render_email, render_queued, signature_context
+from appeals.models import OrganizationSignature, OutgoingEmail, Signature
+from tests.factories import make_appeal, make_signature
+
+Kind = OutgoingEmail.Kind
+
+pytestmark = pytest.mark.django_db
+
+
+def written_directly(kind: str, signature) -> tuple:
+    email = render_email(
+        f"appeals/email/{kind}",
+        signature_context(signature),
+        language=signature.language,
+        to=signature.email,
+    )
+    return email.subject, email.body, email.from_email, email.to
+
+
+def written(email) -> tuple:
+    return email.subject, email.body, email.from_email, email.to
+
+
+def test_each_email_written_from_a_draft_is_the_one_written_directly():
+    appeal = make_appeal(title="Free them «now» & {{ soon }} <b>")
+    version = make_appeal(title="Звільніть їх", translation_of=appeal, slug="uk-v")
+    signatures = [
+        make_signature(appeal, status=Signature.Status.PENDING, language=language)
+        for language in ["en", "uk", "en", "uk"]
+    ] + [
+        make_signature(appeal, status=Signature.Status.PENDING, appeal_version=version),
+        OrganizationSignature.objects.create(
+            appeal=appeal,
+            organization_name="Org",
+            contact_name="Ann",
+            email="contact@example.org",
+        ),
+    ]
+    drafts = Drafts()  # Shared: the later emails come from the first ones' drafts.
+
+    for kind in [Kind.CONFIRM, Kind.ALREADY_SIGNED]:
+        for signature in signatures:
+            field = (
+                "signature"
+                if isinstance(signature, Signature)
+                else "organization_signature"
+            )
+            message = OutgoingEmail(kind=kind, **{field: signature})
+
+            email = render_queued(message, drafts=drafts)
+
+            assert written(email) == written_directly(kind, signature)
+            assert signature.email in email.to
+    bodies = {
+        render_queued(OutgoingEmail(kind=Kind.CONFIRM, signature=s), drafts=drafts).body
+        for s in signatures[:4]
+    }
+    assert len(bodies) == 4  # Each with its own links.
