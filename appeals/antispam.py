@@ -92,7 +92,7 @@ def hash_ip(address: str) -> str:
     IPv6 addresses are reduced to their /64 network (what one household gets).
     Hashes made on one day can be compared for about a week; once the day's key is
     purged, nobody can tell which address a hash came from. Days are UTC days, as
-    in the purge (appeals.retention), whatever the site's time zone.
+    in the purge (appeals.services.retention), whatever the site's time zone.
     """
     ip = _address(address)
     if ip is None:

@@ -2,7 +2,7 @@
 
 A separate app because none of it is about appeals or signatures; it only borrows
 the appeals app's spam protection (traps, rate limits, IP fingerprints), its mail
-queue (appeals.mail.queue.queue_email) and absolute links.
+queue (appeals.services.queue_email) and absolute links.
 """
 
 from django.apps import AppConfig

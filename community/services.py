@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from appeals.antispam import Limit, hash_ip, within_limit
 from appeals.links import absolute_url
-from appeals.mail.queue import queue_email
 from appeals.models import OutgoingEmail
+from appeals.services.emails import queue_email
 from community.models import TypoReport, VolunteerApplication
 
 TYPO_REPORTS_PER_CLIENT = Limit("typo_report", 10, 60 * 60)

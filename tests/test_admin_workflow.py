@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appeals import services
-from appeals.counting import fold_signature_counts
 from appeals.models import Appeal, DeliveryEvent, OrganizationSignature, Signature
+from appeals.services.counting import fold_signature_counts
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.test import Client
 from django.urls import reverse
 
 from appeals.antispam import Limit, within_limits
-from appeals.counting import fold_signature_counts
 from appeals.models import Appeal, Signature, SiteSettings
+from appeals.services.counting import fold_signature_counts
 from tests.factories import form_shown, make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db(transaction=True)

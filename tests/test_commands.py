@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from appeals.counting import recount_signatures
 from appeals.management.commands.load_demo import DEMO_SLUG, DEMO_STAFF_USERNAME
 from appeals.models import Appeal, Organization, OutgoingEmail, Signature
+from appeals.services.counting import recount_signatures
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from appeals.counting import fold_signature_counts, recount_signatures
 from appeals.models import Appeal, Signature, SignatureCountDelta
 from appeals.services import confirm_signature, withdraw_signature
+from appeals.services.counting import fold_signature_counts, recount_signatures
 from tests.concurrency import run_in_threads
 from tests.factories import form_shown, make_appeal, make_signature
 

@@ -14,8 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from appeals import counting
-from appeals.counting import fold_signature_counts, recount_signatures
 from appeals.models import (
     CONFIRMATION_GRACE_AFTER_CLOSING,
     Appeal,
@@ -27,10 +25,12 @@ from appeals.services import (
     archive_appeal,
     close_appeal,
     confirm_signature,
+    counting,
     reject_organization_signatures,
     reject_signatures,
     release_signatures,
 )
+from appeals.services.counting import fold_signature_counts, recount_signatures
 from appeals.tokens import Purpose, make_token
 from tests.concurrency import run_in_threads
 from tests.factories import make_appeal, make_signature
@@ -276,7 +276,7 @@ def test_confirming_while_redis_is_down_confirms_and_queues_the_fold():
     assert signature.status == Signature.Status.CONFIRMED
     assert appeal.current_signature_count() == 1
     [fold] = DBTaskResult.objects.all()
-    assert fold.task_path == "appeals.tasks.fold_signature_counts"
+    assert fold.task_path == "appeals.services.tasks.fold_signature_counts"
     assert fold.status == TaskResultStatus.READY
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from appeals.counting import fold_signature_counts
 from appeals.models import Appeal, Signature
+from appeals.services.counting import fold_signature_counts
 from tests.factories import form_shown, make_appeal, make_organization
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale"

@@ -4,7 +4,14 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appeals.models import Appeal, OrganizationSignature, Signature, normalize_email
+from appeals.models import (
+    Appeal,
+    OrganizationSignature,
+    Signature,
+    SigningState,
+    SiteSettings,
+    normalize_email,
+)
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +174,28 @@ def test_site_settings_saved_anywhere_are_read_at_once():
     row.save()  # Not through the admin: a shell, a script.
 
     assert SiteSettings.current().is_signing_paused is True
+
+
+@pytest.mark.django_db
+def test_an_appeal_says_whether_it_may_be_signed_now(
+    django_capture_on_commit_callbacks,
+):
+    now = timezone.now()
+    open_appeal = make_appeal()
+    past_deadline = make_appeal(closes_at=now - timedelta(minutes=1))
+    closed = make_appeal(status=Appeal.Status.CLOSED)
+    draft = make_appeal(status=Appeal.Status.DRAFT)
+    paused = make_appeal(is_signing_paused=True)
+    closed_and_paused = make_appeal(status=Appeal.Status.CLOSED, is_signing_paused=True)
+
+    assert open_appeal.signing_state == SigningState.OPEN
+    for appeal in [past_deadline, closed, draft, closed_and_paused]:
+        assert appeal.signing_state == SigningState.CLOSED
+    assert paused.signing_state == SigningState.PAUSED
+
+    site = SiteSettings.current()
+    site.is_signing_paused = True
+    with django_capture_on_commit_callbacks(execute=True):
+        site.save()
+    assert open_appeal.signing_state == SigningState.PAUSED
+    assert closed.signing_state == SigningState.CLOSED

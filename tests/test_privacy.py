@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appeals.antispam import hash_ip
-from appeals.counting import recount_signatures
 from appeals.models import (
     PRIVACY_NOTICE_VERSION,
     Appeal,
@@ -24,7 +23,8 @@ from appeals.models import (
     OutgoingEmail,
     Signature,
 )
-from appeals.retention import purge_expired
+from appeals.services.counting import recount_signatures
+from appeals.services.retention import purge_expired
 from tests.factories import form_shown, make_appeal, make_signature
 
 SIGNER_IP = "203.0.113.77"
@@ -342,7 +342,7 @@ def test_a_pending_signature_whose_link_went_out_again_lately_is_kept():
 
 @pytest.mark.django_db
 def test_purging_goes_slice_by_slice_and_reports_its_progress(monkeypatch):
-    from appeals import retention
+    from appeals.services import retention
 
     monkeypatch.setattr(retention, "SLICE", 3)
     now = timezone.now()

@@ -12,7 +12,7 @@ from gunicorn.config import validate_string_to_addr_list
 
 from appeals.antispam import client_ip, hash_ip
 from appeals.models import IPHashKey
-from appeals.retention import purge_expired
+from appeals.services.retention import purge_expired
 
 NGINX = "127.0.0.1"
 BALANCER = "10.0.0.5"

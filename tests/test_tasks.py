@@ -32,7 +32,7 @@ def test_count_changes_are_folded_by_one_delayed_task():
         confirm_signature(signature=signature)
 
     [fold] = DBTaskResult.objects.all()
-    assert fold.task_path == "appeals.tasks.fold_signature_counts"
+    assert fold.task_path == "appeals.services.tasks.fold_signature_counts"
     assert timezone.now() < fold.run_after <= timezone.now() + timedelta(seconds=5)
 
     DBTaskResult.objects.update(run_after=timezone.now())

@@ -1,11 +1,10 @@
 """Every email the site sends goes through one queue in PostgreSQL.
 
     sign request ──> Signature.email_due ──intake──> OutgoingEmail ──sender──> SMTP
-    other writes ──queue_email()──────────────────────┘
+    other writes ──services.queue_email()─────────────┘
 
 - render: the one place an email is written (language, one-line subject, From).
-- queue: queue_email(), for emails written at once (data access, Join us, typo
-  reports), saved in the transaction of what they are about.
+- wire: the message as the bytes an SMTP server is given; the address check.
 - intake: the mailer turns what signature rows owe into queued emails, after
   counting new submissions against the rate limits.
 - sender: claims due emails with a lease, sends each over a kept connection,
@@ -13,5 +12,7 @@
 - mailer: the process that runs intake and the senders and survives faults.
 - status: what staff see of the queue (admin, `manage.py mail_status`).
 
+Emails written at once (data access, Join us, typo reports) are queued by
+appeals.services.queue_email, in the transaction of what they are about.
 README "How signing works" tells the whole story.
 """

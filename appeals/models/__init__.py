@@ -5,6 +5,7 @@ from appeals.models.appeals import (
     AppealSlug,
     Authorship,
     Organization,
+    SigningState,
 )
 from appeals.models.delivery import DeliveryEvent, ExportLog
 from appeals.models.mail import OutgoingEmail
@@ -33,6 +34,7 @@ __all__ = [
     "OrganizationSignature",
     "Signature",
     "SignatureCountDelta",
+    "SigningState",
     "SiteSettings",
     "normalize_email",
 ]

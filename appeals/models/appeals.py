@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import cached_property
 
 from django.conf import settings
@@ -11,9 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from appeals.links import absolute_url
+from appeals.models.site import SiteSettings
 from appeals.rendering import render_markdown
 
 CONFIRMATION_GRACE_AFTER_CLOSING = timedelta(hours=24)
+
+
+class SigningState(StrEnum):
+    """Whether an appeal may be signed now (Appeal.signing_state)."""
+
+    OPEN = "open"
+    CLOSED = "closed"  # By staff or by its deadline, or not published yet.
+    PAUSED = "paused"  # By staff, on this appeal or on the whole site.
 
 
 class Organization(models.Model):
@@ -247,6 +257,16 @@ class Appeal(models.Model):
             and self.status == self.Status.PUBLISHED
             and (self.closes_at is None or self.closes_at > timezone.now())
         )
+
+    @property
+    def signing_state(self) -> SigningState:
+        """Whether this appeal may be signed now: the sign view and the signing
+        service both ask here."""
+        if not self.is_open:
+            return SigningState.CLOSED
+        if self.is_signing_paused or SiteSettings.current().is_signing_paused:
+            return SigningState.PAUSED
+        return SigningState.OPEN
 
     @property
     def signing_closed_at(self) -> datetime | None:

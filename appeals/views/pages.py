@@ -9,10 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from appeals import services
 from appeals.forms import SignatureForm
 from appeals.links import absolute_url
-from appeals.models import Appeal, AppealSlug
+from appeals.models import Appeal, AppealSlug, SigningState
 from appeals.pagecache import cached_page
 from appeals.pagination import KeysetQueryForm, newest_first_page
 from appeals.tokens import ExpiredToken, InvalidToken
@@ -116,12 +115,12 @@ def render_appeal(request, appeal, *, form, status=200):
     signatures, count and signing state (all language versions share them)."""
     original = appeal.original
     latest = original.signatures.confirmed().public().order_by("-pk")
-    paused = original.is_open and services.signing_paused(original)
+    state = original.signing_state
     context = {
         "appeal": appeal,
         "original": original,
-        "form": form if original.is_open and not paused else None,
-        "signing_paused": paused,
+        "form": form if state == SigningState.OPEN else None,
+        "signing_paused": state == SigningState.PAUSED,
         "latest_signatures": latest[:LATEST_SIGNATURES_ON_APPEAL_PAGE],
         "organization_signatures": original.organization_signatures.public().order_by(
             "confirmed_at", "pk"

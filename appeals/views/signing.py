@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from appeals import localcache, services
 from appeals.antispam import client_ip
 from appeals.forms import OrganizationSignatureForm, SignatureForm
-from appeals.models import Appeal, OrganizationSignature
+from appeals.models import Appeal, OrganizationSignature, SigningState
 from appeals.sharing import share_links
 from appeals.tokens import (
     InvalidToken,
@@ -127,9 +127,10 @@ def render_closed(request, appeal):
 
 def refuse_signing(request, appeal):
     """A page saying why this appeal takes no signature now, or None if it does."""
-    if not appeal.is_open:
+    state = appeal.signing_state
+    if state == SigningState.CLOSED:
         return render_closed(request, appeal)
-    if services.signing_paused(appeal):
+    if state == SigningState.PAUSED:
         return render(
             request, "appeals/signing_paused.html", {"appeal": appeal}, status=403
         )

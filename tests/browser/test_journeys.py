@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from playwright.sync_api import expect
 
-from appeals.counting import fold_signature_counts
 from appeals.models import Appeal, Signature
+from appeals.services.counting import fold_signature_counts
 from community.models import TypoReport
 from tests.browser.conftest import AXE, assert_local_only
 from tests.factories import make_appeal, make_organization, make_signature

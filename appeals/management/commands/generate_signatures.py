@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from appeals.counting import recount_signatures
 from appeals.models import PRIVACY_NOTICE_VERSION, Appeal, Signature
+from appeals.services.counting import recount_signatures
 
 FIRST_NAMES = ["Olena", "Ivan", "Aigerim", "Tomasz", "Marta", "Daniel", "Nino", "Sofia"]
 LAST_NAMES = ["Marchuk", "Petrenko", "Sadykova", "Nowak", "Kovacs", "Brooks", "Beridze"]

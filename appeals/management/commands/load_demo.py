@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from appeals.counting import recount_signatures
 from appeals.models import Appeal, Authorship, Organization, Signature
+from appeals.services.counting import recount_signatures
 
 DEMO_SLUG = "let-journalists-into-stavrin"
 DEMO_STAFF_USERNAME = "demo-admin"

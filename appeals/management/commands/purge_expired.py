@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from appeals.retention import purge_expired
+from appeals.services.retention import purge_expired
 
 
 class Command(BaseCommand):

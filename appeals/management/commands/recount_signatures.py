@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from appeals.counting import recount_signatures
+from appeals.services.counting import recount_signatures
 
 
 class Command(BaseCommand):

@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from appeals.models import Appeal, Signature, SignatureCountDelta
 
+# How long count changes may wait before they are folded into the stored count.
+COUNT_REFRESH_SECONDS = 5
 FOLD_BATCH_SIZE = 5000
 # The advisory lock folds take on PostgreSQL (any number no other code uses).
 FOLD_LOCK_ID = 0x61707065616C73  # "appeals"

@@ -1,12 +1,13 @@
-"""Putting an email in the queue, in the same transaction as what it is about."""
+"""Putting emails in the queue (appeals.mail sends them), in the same transaction
+as what they are about."""
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from appeals import tasks
 from appeals.mail.render import render_email
 from appeals.models import OutgoingEmail
+from appeals.services import tasks
 
 
 def queue_email(

@@ -1,0 +1,76 @@
+"""Background work, and the one place that knows development from production.
+
+With TASKS_BACKEND=immediate (development, tests) a task runs inside the request
+that queues it, and emails go out at once; in production tasks wait in the
+database for `manage.py db_worker`, and the mailer sends queued emails by itself
+(README, "The task worker and the mailer"). Services call what is here and never
+ask which of the two it is.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.tasks import TaskResultStatus, task, task_backends
+from django.tasks.backends.immediate import ImmediateBackend
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from appeals.mail.mailer import send_queued
+from appeals.services import counting
+
+
+def run_in_request() -> bool:
+    """Whether tasks run at once, inside the request that queues them."""
+    return isinstance(task_backends["default"], ImmediateBackend)
+
+
+def send_mail_in_request() -> None:
+    """Where no mailer runs (development, tests), send what is queued right here.
+
+    Production's mailer finds queued emails by itself within a second.
+    """
+    if run_in_request():
+        send_queued()
+
+
+# A queue of its own: the count must not wait behind a backlog of emails.
+@task(queue_name="counts")
+def fold_signature_counts() -> int:
+    return counting.fold_signature_counts()
+
+
+def fold_counts_soon() -> None:
+    """Have the count changes of this transaction folded within seconds.
+
+    Called inside the transaction that records the changes: the fold is queued
+    (in the database, like them) exactly when they are saved, and Redis plays no
+    part. One fold per window, however many changes come in: a change made while
+    a fold waits to run is folded by that run.
+    """
+    if run_in_request():
+        # Development and tests: fold right away, once the changes are saved.
+        transaction.on_commit(fold_signature_counts.enqueue)
+    elif _fold_waiting():
+        # Should a worker take that fold before this transaction commits, it would
+        # not see these changes: look again once they are committed.
+        transaction.on_commit(_queue_fold_unless_waiting, robust=True)
+    else:
+        _queue_fold()
+
+
+def _fold_waiting() -> bool:
+    """Whether a fold is queued and no worker has taken it yet."""
+    return DBTaskResult.objects.filter(
+        task_path=fold_signature_counts.module_path,
+        status=TaskResultStatus.READY,
+    ).exists()
+
+
+def _queue_fold_unless_waiting() -> None:
+    if not _fold_waiting():
+        _queue_fold()
+
+
+def _queue_fold() -> None:
+    run_after = timezone.now() + timedelta(seconds=counting.COUNT_REFRESH_SECONDS)
+    fold_signature_counts.using(run_after=run_after).enqueue()
