@@ -296,6 +296,14 @@ class SpamTrapMixin(forms.Form):
         if not self.is_bound:  # A bound form shows the time it was first sent.
             self.fields["rendered_at"].initial = self._signer.sign("form")
 
+    def model_data(self) -> dict:
+        """The model fields of a valid form, without its spam traps."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.trap_fields
+        }
+
     def suspicion_reasons(self) -> list[str]:
         reasons = []
         if self.cleaned_data.get("homepage"):

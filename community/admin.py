@@ -4,7 +4,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from appeals.exports import csv_bytes
+from appealsite.spreadsheets import csv_bytes
 from community.models import JoinBlock, TypoReport, VolunteerApplication
 
 

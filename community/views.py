@@ -6,7 +6,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from appeals.antispam import client_ip
-from appeals.views.signing import signer_data
 from community import services
 from community.forms import TypoReportForm, VolunteerForm
 from community.models import JoinBlock
@@ -60,7 +59,7 @@ def join(request):
     form = VolunteerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not form.suspicion_reasons():
-            services.apply_to_volunteer(data=signer_data(form), language=get_language())
+            services.apply_to_volunteer(data=form.model_data(), language=get_language())
         return redirect("community:join_thanks")
     context = {"blocks": join_blocks(), "form": form}
     status = 400 if request.method == "POST" else 200

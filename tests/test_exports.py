@@ -10,8 +10,8 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from appeals import exports
-from appeals.exports import neutralize
 from appeals.models import ExportLog, OrganizationSignature
+from appealsite.spreadsheets import neutralize
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from appeals.exports import csv_bytes, delivery_rows
+from appeals.exports import delivery_rows
 from appeals.models import Signature
+from appealsite.spreadsheets import csv_bytes
 from tests.factories import form_shown, make_appeal
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -21,6 +21,7 @@ from appeals.models import (
     Organization,
     SiteSettings,
 )
+from appealsite.spreadsheets import csv_bytes
 
 WORKFLOW_ACTIONS = {
     "publish": (gettext_lazy("Publish"), services.publish_appeal),
@@ -286,7 +287,7 @@ class AppealAdmin(admin.ModelAdmin):
             user=request.user, appeal=appeal, kind=kind, row_count=row_count
         )
         response = StreamingHttpResponse(
-            exports.csv_bytes(rows(appeal)), content_type="text/csv; charset=utf-8"
+            csv_bytes(rows(appeal)), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = (
             f'attachment; filename="{appeal.slug}-{filename}.csv"'

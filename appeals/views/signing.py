@@ -64,7 +64,7 @@ def sign(request, slug):
     try:
         services.sign_appeal(
             appeal=appeal.original,
-            data={**signer_data(form), "appeal_version": appeal},
+            data={**form.model_data(), "appeal_version": appeal},
             language=get_language(),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
@@ -79,15 +79,6 @@ def sign(request, slug):
 def check_email_url(slug: str) -> str:
     """The page every sign form leads to, its address made once per process."""
     return reverse("appeals:check_email", kwargs={"slug": slug})
-
-
-def signer_data(form) -> dict:
-    """The model fields of a valid public form, without its spam traps."""
-    return {
-        name: value
-        for name, value in form.cleaned_data.items()
-        if name not in form.trap_fields
-    }
 
 
 @never_cache
@@ -108,7 +99,7 @@ def organization_sign(request, slug):
     try:
         services.cosign_appeal(
             appeal=appeal.original,
-            data=signer_data(form),
+            data=form.model_data(),
             language=get_language(),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
