@@ -1,29 +1,23 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import StreamingHttpResponse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
+from appealsite.admin_actions import bulk_action
 from appealsite.spreadsheets import csv_bytes
+from community import services
 from community.models import JoinBlock, TypoReport, VolunteerApplication
 
 
 def set_status(status):
-    @admin.action(
-        description=_("Mark as %(status)s") % {"status": status.label.lower()},
-        permissions=["change"],
+    """The action that gives the selected reports or applications a status."""
+    return bulk_action(
+        f"mark_{status.value}",
+        _("Mark as %(status)s") % {"status": status.label.lower()},
+        lambda queryset: services.set_status(items=queryset, status=status),
+        ngettext_lazy("%(count)d item updated.", "%(count)d items updated.", "count"),
     )
-    def action(modeladmin, request, queryset):
-        count = queryset.update(status=status)
-        modeladmin.message_user(
-            request,
-            ngettext("%(count)d item updated.", "%(count)d items updated.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
-
-    action.__name__ = f"mark_{status.value}"
-    return action
 
 
 @admin.register(TypoReport)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from appeals.antispam import Limit, hash_ip, within_limit
@@ -51,3 +52,12 @@ def apply_to_volunteer(*, data: dict, language: str) -> VolunteerApplication:
         to=[application.email],
     )
     return application
+
+
+def set_status(
+    *,
+    items: QuerySet[TypoReport] | QuerySet[VolunteerApplication],
+    status: TypoReport.Status | VolunteerApplication.Status,
+) -> int:
+    """Give typo reports or volunteer applications a status (staff's triage)."""
+    return items.update(status=status)

@@ -328,3 +328,20 @@ def test_cosignature_queue_approve_and_reject(staff_client, client):
         staff_client, "reject_cosignatures", [waiting], model="organizationsignature"
     )
     assert "Waiting Org" not in client.get(appeal.get_absolute_url()).content.decode()
+
+
+def test_a_bulk_move_refused_for_one_appeal_goes_ahead_for_the_others(staff_client):
+    draft, published = make_appeal(status=Appeal.Status.DRAFT), make_appeal()
+
+    response = staff_client.post(
+        reverse("admin:appeals_appeal_changelist"),
+        {"action": "close", "_selected_action": [draft.pk, published.pk]},
+        follow=True,
+    )
+
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert (draft.status, published.status) == ("draft", "closed")
+    shown = [str(message) for message in response.context["messages"]]
+    assert f"{draft}: Only a published appeal can be closed." in shown
+    assert "Signing closed on 1 appeal." in shown

@@ -1,27 +1,23 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from appeals import exports, services
+from appeals import services
+from appeals.admin.exports import AppealExportsMixin
 from appeals.models import (
     Appeal,
     AppealSlug,
     Authorship,
     DeliveryEvent,
-    ExportLog,
     Organization,
     SiteSettings,
 )
-from appealsite.spreadsheets import csv_bytes
+from appealsite.admin_actions import bulk_action
 
 WORKFLOW_ACTIONS = {
     "publish": (gettext_lazy("Publish"), services.publish_appeal),
@@ -65,46 +61,40 @@ class PublishForm(forms.Form):
     )
 
 
-def _run_workflow_action(modeladmin, request, queryset, action):
-    label, service = WORKFLOW_ACTIONS[action]
-    done = 0
-    for appeal in queryset:
-        try:
-            service(appeal=appeal)
-            done += 1
-        except ValidationError as error:
-            modeladmin.message_user(
-                request, f"{appeal}: {' '.join(error.messages)}", messages.ERROR
-            )
-    if done:
-        modeladmin.message_user(
-            request,
-            ngettext(
-                "%(action)s: %(count)d appeal.", "%(action)s: %(count)d appeals.", done
-            )
-            % {"action": label, "count": done},
-            messages.SUCCESS,
-        )
-
-
-@admin.action(description=gettext_lazy("Publish now"), permissions=["change"])
-def publish_now(modeladmin, request, queryset):
-    _run_workflow_action(modeladmin, request, queryset, "publish")
-
-
-@admin.action(description=gettext_lazy("Close signing"), permissions=["change"])
-def close(modeladmin, request, queryset):
-    _run_workflow_action(modeladmin, request, queryset, "close")
-
-
-@admin.action(description=gettext_lazy("Archive"), permissions=["change"])
-def archive(modeladmin, request, queryset):
-    _run_workflow_action(modeladmin, request, queryset, "archive")
-
-
-@admin.action(description=gettext_lazy("Reopen"), permissions=["change"])
-def reopen(modeladmin, request, queryset):
-    _run_workflow_action(modeladmin, request, queryset, "reopen")
+publish_now = bulk_action(
+    "publish_now",
+    gettext_lazy("Publish now"),
+    lambda appeal: services.publish_appeal(appeal=appeal),
+    ngettext_lazy(
+        "%(count)d appeal published.", "%(count)d appeals published.", "count"
+    ),
+    one_by_one=True,
+)
+close = bulk_action(
+    "close",
+    gettext_lazy("Close signing"),
+    lambda appeal: services.close_appeal(appeal=appeal),
+    ngettext_lazy(
+        "Signing closed on %(count)d appeal.",
+        "Signing closed on %(count)d appeals.",
+        "count",
+    ),
+    one_by_one=True,
+)
+archive = bulk_action(
+    "archive",
+    gettext_lazy("Archive"),
+    lambda appeal: services.archive_appeal(appeal=appeal),
+    ngettext_lazy("%(count)d appeal archived.", "%(count)d appeals archived.", "count"),
+    one_by_one=True,
+)
+reopen = bulk_action(
+    "reopen",
+    gettext_lazy("Reopen"),
+    lambda appeal: services.reopen_appeal(appeal=appeal),
+    ngettext_lazy("%(count)d appeal reopened.", "%(count)d appeals reopened.", "count"),
+    one_by_one=True,
+)
 
 
 class AppealAdminForm(forms.ModelForm):
@@ -119,7 +109,7 @@ class AppealAdminForm(forms.ModelForm):
 
 
 @admin.register(Appeal)
-class AppealAdmin(admin.ModelAdmin):
+class AppealAdmin(AppealExportsMixin, admin.ModelAdmin):
     form = AppealAdminForm
     list_display = [
         "title",
@@ -234,12 +224,7 @@ class AppealAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         for event in formset.save(commit=False):
-            if (
-                event.kind == DeliveryEvent.Kind.DELIVERED
-                and event.signature_count is None
-            ):
-                event.signature_count = event.appeal.current_signature_count()
-            event.save()
+            services.save_delivery_event(event=event)
         for event in formset.deleted_objects:
             event.delete()
         formset.save_m2m()
@@ -277,73 +262,6 @@ class AppealAdmin(admin.ModelAdmin):
             "title": f"{label}: {appeal}",
         }
         return TemplateResponse(request, "admin/appeals/appeal/workflow.html", context)
-
-    def _export(self, request, pk, *, permission, kind, rows, filename):
-        if not request.user.has_perm(permission):
-            raise PermissionDenied
-        appeal = get_object_or_404(Appeal, pk=pk)
-        row_count = appeal.signatures.confirmed().count()
-        ExportLog.objects.create(
-            user=request.user, appeal=appeal, kind=kind, row_count=row_count
-        )
-        response = StreamingHttpResponse(
-            csv_bytes(rows(appeal)), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{appeal.slug}-{filename}.csv"'
-        )
-        return response
-
-    def delivery_csv_view(self, request, pk):
-        return self._export(
-            request,
-            pk,
-            permission="appeals.export_signatures",
-            kind=ExportLog.Kind.DELIVERY_CSV,
-            rows=exports.delivery_rows,
-            filename="signatures",
-        )
-
-    def emails_csv_view(self, request, pk):
-        return self._export(
-            request,
-            pk,
-            permission="appeals.export_signer_emails",
-            kind=ExportLog.Kind.EMAILS_CSV,
-            rows=exports.email_rows,
-            filename="signatures-with-emails",
-        )
-
-    def delivery_document_view(self, request, pk):
-        if not request.user.has_perm("appeals.export_signatures"):
-            raise PermissionDenied
-        appeal = get_object_or_404(Appeal.objects.with_authors(), pk=pk)
-        ExportLog.objects.create(
-            user=request.user,
-            appeal=appeal,
-            kind=ExportLog.Kind.DELIVERY_DOCUMENT,
-            row_count=appeal.signatures.confirmed().count(),
-        )
-        rendered = render_to_string(
-            "admin/appeals/appeal/delivery_document.html",
-            {
-                "appeal": appeal,
-                "names": mark_safe(exports.NAMES_PLACEHOLDER),
-                "cosignatures": appeal.organization_signatures.public().order_by("pk"),
-                "signature_count": appeal.current_signature_count(),
-                "hidden_count": exports.hidden_signature_count(appeal),
-                "digest": exports.DIGEST_PLACEHOLDER,
-                "csv_url": reverse(
-                    "admin:appeals_appeal_delivery_csv", args=[appeal.pk]
-                ),
-                "generated_at": timezone.now(),
-            },
-            request=request,
-        )
-        return StreamingHttpResponse(
-            exports.delivery_document(appeal, rendered),
-            content_type="text/html; charset=utf-8",
-        )
 
 
 @admin.register(SiteSettings)

@@ -9,10 +9,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from appeals.admin.actions import bulk_action
 from appeals.mail.status import queue_status
 from appeals.models import OutgoingEmail
 from appeals.services.emails import retry_emails
+from appealsite.admin_actions import bulk_action
 
 SHOWN_FIELDS = [
     "kind",

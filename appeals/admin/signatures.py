@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from appeals import services
-from appeals.admin.actions import bulk_action
 from appeals.admin.mail import OutgoingEmailInline
 from appeals.models import (
     Appeal,
@@ -25,6 +24,7 @@ from appeals.models import (
     Signature,
     normalize_email,
 )
+from appealsite.admin_actions import bulk_action
 
 VIEW_EMAIL_PERMISSION = "appeals.view_signer_email"
 
@@ -248,25 +248,9 @@ class RejectPatternForm(forms.Form):
 
     def matching(self):
         """The signatures that would be rejected (those not rejected already)."""
-        data = self.cleaned_data
-        signatures = Signature.objects.exclude(
-            status__in=[Signature.Status.REJECTED, Signature.Status.WITHDRAWN]
+        return Signature.objects.rejectable().matching(
+            **{name: self.cleaned_data[name] for name in self.criteria}
         )
-        if data["appeal"]:
-            signatures = signatures.filter(appeal=data["appeal"])
-        if data["email_domain"]:
-            address = normalize_email(f"x@{data['email_domain'].lstrip('@')}")
-            domain = address.partition("@")[2]
-            signatures = signatures.filter(email_normalized__endswith=f"@{domain}")
-        if data["signed_after"]:
-            signatures = signatures.filter(created_at__gte=data["signed_after"])
-        if data["signed_before"]:
-            signatures = signatures.filter(created_at__lt=data["signed_before"])
-        if data["ip_hash"]:
-            signatures = signatures.filter(ip_hash=data["ip_hash"].strip())
-        if data["name_contains"]:
-            signatures = signatures.filter(full_name__icontains=data["name_contains"])
-        return signatures
 
 
 @admin.register(Signature)

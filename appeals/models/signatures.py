@@ -1,4 +1,5 @@
 from contextlib import suppress
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -127,6 +128,40 @@ class SignatureQuerySet(models.QuerySet):
     def public(self) -> "SignatureQuerySet":
         """Signatures whose signers chose to have their name shown."""
         return self.filter(visibility=Signature.Visibility.PUBLIC)
+
+    def rejectable(self) -> "SignatureQuerySet":
+        """Signatures a moderator may still reject (not rejected nor withdrawn)."""
+        return self.exclude(
+            status__in=[Signature.Status.REJECTED, Signature.Status.WITHDRAWN]
+        )
+
+    def matching(
+        self,
+        *,
+        appeal=None,
+        email_domain: str = "",
+        signed_after: datetime | None = None,
+        signed_before: datetime | None = None,
+        ip_hash: str = "",
+        name_contains: str = "",
+    ) -> "SignatureQuerySet":
+        """Signatures that match every criterion given (a spam wave's traces)."""
+        signatures = self
+        if appeal:
+            signatures = signatures.filter(appeal=appeal)
+        if email_domain:
+            address = normalize_email(f"x@{email_domain.lstrip('@')}")
+            domain = address.partition("@")[2]
+            signatures = signatures.filter(email_normalized__endswith=f"@{domain}")
+        if signed_after:
+            signatures = signatures.filter(created_at__gte=signed_after)
+        if signed_before:
+            signatures = signatures.filter(created_at__lt=signed_before)
+        if ip_hash:
+            signatures = signatures.filter(ip_hash=ip_hash.strip())
+        if name_contains:
+            signatures = signatures.filter(full_name__icontains=name_contains)
+        return signatures
 
 
 class Signature(ConfirmedByEmail):

@@ -6,6 +6,7 @@
 - moderation: rejecting, restoring, releasing, deleting signatures; comments;
   organizations' co-signatures.
 - mydata: a signer's link to their own data.
+- delivery: the export log and delivery events.
 - emails: queueing an email in the transaction of what it is about (appeals.mail
   sends it).
 - counting: folding count changes into the stored count, recounting.
@@ -16,6 +17,7 @@
 Every function is keyword-only and typed; each is importable from here.
 """
 
+from appeals.services.delivery import log_export, save_delivery_event
 from appeals.services.emails import queue_email, retry_emails
 from appeals.services.moderation import (
     approve_organization_signatures,
@@ -55,6 +57,7 @@ __all__ = [
     "confirm_signature",
     "cosign_appeal",
     "delete_signatures",
+    "log_export",
     "publish_appeal",
     "queue_email",
     "record_former_slug",
@@ -65,6 +68,7 @@ __all__ = [
     "request_data_access",
     "resend_confirmation",
     "restore_signatures",
+    "save_delivery_event",
     "retry_emails",
     "set_comment_status",
     "sign_appeal",
