@@ -19,8 +19,9 @@ preload_app = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
 # Recycle workers now and then, so no slow leak can grow without bound; rarely,
-# since a new worker's first requests are slower (see when_ready): at 20,000 a
-# wave recycled each worker about every half minute. Memory stays flat (make bench).
+# since a new worker's first requests are slower (see when_ready), and a low
+# limit recycles every worker within a minute in a wave. Memory stays flat
+# (make bench).
 max_requests = 250_000
 max_requests_jitter = 25_000
 # Access log without the client's address (no IP is ever written anywhere), query

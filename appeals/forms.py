@@ -1,4 +1,3 @@
-import functools
 import re
 
 from crispy_forms.helper import FormHelper
@@ -7,17 +6,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import ModelFormMetaclass
-from django.forms.utils import flatatt
-from django.utils import translation
-from django.utils.choices import BaseChoiceIterator
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 from django_countries.fields import CountryField
 
 from appeals.antispam import SpamTrapMixin
+from appeals.countries import CountryChoiceField, CountrySelect
 from appeals.mail.wire import checked_address
 from appeals.models import OrganizationSignature, Signature
 
@@ -37,51 +30,6 @@ def tidy_text(value: str) -> str:
     """Several lines of text: no hidden characters, Unix line ends, no edge blanks."""
     lines = HIDDEN_CHARACTERS.sub("", value.replace("\r\n", "\n")).split("\n")
     return "\n".join(line.rstrip() for line in lines).strip()
-
-
-class CountryChoices(BaseChoiceIterator):
-    """The country list in the reader's language, sorted once per language.
-
-    One instance serves every form: Django takes a choice iterator as it is, where
-    it would copy and re-check a list of 250 countries for each form built.
-    """
-
-    def __iter__(self):
-        return iter(_country_choices(get_language()))
-
-    def __copy__(self):
-        return self  # Nothing in it changes.
-
-    def __deepcopy__(self, memo):
-        return self
-
-
-@functools.cache
-def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
-    with translation.override(language):
-        return (("", str(_("Choose a country"))), *countries)
-
-
-COUNTRY_CHOICES = CountryChoices()
-
-
-@functools.cache
-def _country_codes() -> frozenset[str]:
-    return frozenset(code for code, _name in COUNTRY_CHOICES)
-
-
-class CountryChoiceField(forms.TypedChoiceField):
-    """A country chosen in a public form, from the list in the reader's language.
-
-    A choice is checked by its code: Django walks the whole list for each form sent
-    (250 countries: a fifth of checking a sign form).
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**{**kwargs, "choices": COUNTRY_CHOICES})
-
-    def valid_value(self, value) -> bool:
-        return value in _country_codes()
 
 
 class DeliverableEmailField(forms.EmailField):
@@ -126,39 +74,13 @@ def public_formfield(model_field, **kwargs):
     return model_field.formfield(**kwargs)
 
 
-class CountrySelect(forms.Select):
-    """The country <select>, written in Python.
-
-    Django's widget templates render one template per option: for 250 countries
-    that was two thirds of the appeal page's rendering time, paid again by every
-    sign form sent back with an error. The HTML is the same.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = "" if value is None else str(value)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (code, mark_safe(" selected") if code == selected else "", label)
-                for code, label in self.choices
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(self.build_attrs(self.attrs, attrs)),
-            options,
-        )
-
-
 class PublicForm(SpamTrapMixin, forms.Form, metaclass=ModelFormMetaclass):
     """A form anyone may post: tidy text, spam traps, layout without a form tag.
 
     Its fields come from the model named in Meta, as a ModelForm's do, but it holds
     no model instance: services write the rows from cleaned_data, so the form
     neither builds an instance nor runs the model's validation over the same fields
-    again (a tenth of a signature's CPU in a wave). The database's constraints
+    again (dear in a wave: README, "Performance"). The database's constraints
     still check every row.
 
     The template writes the <form> element, the traps and the submit button.

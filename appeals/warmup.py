@@ -21,8 +21,8 @@ from appeals.forms import SignatureForm
 from appeals.rendering import render_markdown
 
 # Loaded on first use, not at start: the Redis client (Django imports it with the
-# first cache command: 120 ms of each new worker's first request) and the codec
-# that connecting by host name uses.
+# first cache command, slowing each new worker's first request; README,
+# "Performance") and the codec that connecting by host name uses.
 LAZY_MODULES = ["redis", "encodings.idna"]
 
 # The pages a wave of readers and signers opens.

@@ -154,8 +154,8 @@ def link(name: str, token: str) -> str:
 def _address_of(name: str, language: str | None, site_url: str) -> tuple:
     """A page's address around its token, worked out once per language and site.
 
-    The mailer writes hundreds of these a second; reverse() each time was a fifth
-    of writing an email.
+    The mailer writes hundreds of these a second; reverse() each time was a large
+    part of writing an email (README, "Performance").
     """
     placeholder = "token-placeholder"
     return absolute_url(reverse(name, kwargs={"token": placeholder})).rpartition(

@@ -2,8 +2,8 @@
 
 Every email the site sends is one plain-text part in UTF-8. Python's email
 package builds such a message through its general header registry and folding
-machinery: in the mailer that was four fifths of the CPU per email, and held a
-mailer to about 200 emails a second (README, "Performance"). This writes the same
+machinery: in the mailer that was most of the CPU an email took (README,
+"Performance"). This writes the same
 message directly: encoded-word subject, base64 body, CRLF line ends.
 `SMTPBackend` is Django's SMTP backend with only that step replaced; a test pins
 that every message parses back to what Django's own would say.

@@ -1,7 +1,8 @@
 """One-row INSERTs whose SQL is built once per model: the signing hot path.
 
 Django compiles every INSERT anew, field by field. For a signature (twenty
-columns) that compiling was a sixth of a sign request's CPU in a wave. insert_row()
+columns) that compiling was a large part of a sign request's CPU in a wave
+(README, "Performance"). insert_row()
 writes the row that save() would write, with the statement's text made once per
 model and database.
 

@@ -1,4 +1,4 @@
-"""The public forms: the country list, its select and its check."""
+"""The country list of the public forms: its choices, its select and its check."""
 
 import pytest
 from django import forms
