@@ -30,7 +30,7 @@ def normalize_email(address: str) -> str:
     return f"{local.lower()}@{domain}" if local else address.strip().lower()
 
 
-class ConfirmedByEmail(models.Model):
+class AbstractSignature(models.Model):
     """What a person's and an organization's signature share: double opt-in."""
 
     class Status(models.TextChoices):
@@ -164,7 +164,7 @@ class SignatureQuerySet(models.QuerySet):
         return signatures
 
 
-class Signature(ConfirmedByEmail):
+class Signature(AbstractSignature):
     class Visibility(models.TextChoices):
         PUBLIC = "public", _("Show my name and city on the list of signatories")
         COUNTED = "counted", _("Count my signature but do not show my name")
@@ -273,7 +273,7 @@ class OrganizationSignatureQuerySet(models.QuerySet):
         )
 
 
-class OrganizationSignature(ConfirmedByEmail):
+class OrganizationSignature(AbstractSignature):
     """An organization co-signing an appeal; public once confirmed and approved."""
 
     appeal = models.ForeignKey(
