@@ -3,11 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from appeals import services
 from appeals.models import Appeal, DeliveryEvent, OrganizationSignature, Signature
 from appeals.services.counting import fold_signature_counts
 from tests.factories import make_appeal, make_signature
@@ -89,15 +87,6 @@ def test_impossible_moves_are_refused_with_a_message(staff_client, start, action
     assert appeal.status == start
     page = staff_client.get(response.headers["Location"]).content.decode()
     assert "can be" in page
-
-
-def test_reopening_needs_a_deadline_in_the_future():
-    appeal = make_appeal(
-        status=Appeal.Status.CLOSED, closes_at=timezone.now() - timedelta(days=1)
-    )
-
-    with pytest.raises(ValidationError, match="deadline"):
-        services.reopen_appeal(appeal=appeal)
 
 
 def test_bulk_actions_on_the_appeal_list(staff_client):

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from appeals.management.commands.load_demo import DEMO_SLUG, DEMO_STAFF_USERNAME
 from appeals.models import Appeal, Organization, OutgoingEmail, Signature
-from appeals.services.counting import recount_signatures
 from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -48,21 +47,6 @@ def test_load_demo_creates_the_demo_staff_login_only_in_development(settings):
     call_command("load_demo")
     user = get_user_model().objects.get(username=DEMO_STAFF_USERNAME)
     assert user.is_staff
-
-
-def test_recount_signatures_corrects_drift():
-    call_command("load_demo")
-    appeal = Appeal.objects.get(slug=DEMO_SLUG)
-    true_count = appeal.signature_count
-    Appeal.objects.filter(pk=appeal.pk).update(signature_count=true_count + 5)
-
-    corrected = recount_signatures()
-
-    assert [(a.pk, old, new) for a, old, new in corrected] == [
-        (appeal.pk, true_count + 5, true_count)
-    ]
-    appeal.refresh_from_db()
-    assert appeal.signature_count == true_count
 
 
 def test_generate_signatures_adds_confirmed_rows_and_counts_them():

@@ -111,7 +111,7 @@ class Drafts:
     with a stand-in for each link and puts each signature's own links in (README,
     "Performance"). A stand-in is random, so no appeal text can contain one. Drafts
     hold the appeal as it was read: a sender starts new ones each time it reads
-    its batch again. test_mail_render pins that each email is the one
+    its batch again. tests/mail/test_render.py pins that each email is the one
     signature_context() and render_email() write.
     """
 

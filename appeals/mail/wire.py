@@ -71,7 +71,7 @@ def checked_address(address: str) -> str:
 
 # An ASCII address of plain dot-atoms: the general check (the email package's
 # header parser, dear at hundreds of addresses a second) returns it unchanged, as
-# test_mail_wire pins; it is only needed for the rest.
+# tests/mail/test_wire.py pins; it is only needed for the rest.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")

@@ -431,14 +431,3 @@ def test_a_name_made_only_of_hidden_characters_is_required_again(client, appeal)
     assert response.status_code == 400
     assert 'id="error_1_id_full_name"' in response.content.decode()
     assert not Signature.objects.exists()
-
-
-@pytest.mark.django_db
-def test_withdrawing_a_signature_staff_deleted_a_moment_before_changes_nothing():
-    from appeals.services import delete_signatures, withdraw_signature
-
-    signature = make_signature(make_appeal())
-    delete_signatures(signatures=Signature.objects.filter(pk=signature.pk))
-
-    assert withdraw_signature(signature=signature) is False
-    assert not Signature.objects.exists()

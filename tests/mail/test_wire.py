@@ -1,15 +1,19 @@
-"""The bytes our SMTP backend writes say what Django's own message would say."""
+"""The bytes our SMTP backend writes, and the address check the forms share with it."""
 
 import email
 import email.policy
 from email.utils import parseaddr
 
+import pytest
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appeals.mail.wire import PLAIN_ADDRESS, checked_address, plain_text_bytes
+from appeals.models import Signature
+from tests.factories import make_appeal
+from tests.mail.helpers import sign
 
 one_line = st.text(
     st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=200
@@ -111,3 +115,25 @@ def test_an_address_is_checked_as_djangos_smtp_backend_checks_it(address):
     assert checked_address(address) == expected
     if PLAIN_ADDRESS.fullmatch(address):
         assert expected == address
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("database_queue")
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@\u200b.org",
+        "a@\u00ad.com",
+        "an\u202en@x.org",
+        '"victim"@gmail.com',  # One mailbox, spelt anew each time.
+        '"\\v\\ictim"@gmail.com',
+    ],
+)
+def test_the_forms_refuse_an_address_no_mail_server_can_take(client, address):
+    appeal = make_appeal()
+
+    response = sign(client, appeal, address)
+
+    assert response.status_code == 400
+    assert "Enter" in response.content.decode()
+    assert not Signature.objects.exists()

@@ -1,26 +1,22 @@
-"""The mail queue in one process: intake, screening, sending, retries, send-time checks.
+"""Sending: claims and leases, the server's answers, retries, checks made at send time.
 
 The mailer as a real process, against a real SMTP server and PostgreSQL, is in
-test_mail_processes.py.
+test_mailer_processes.py.
 """
 
 import threading
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
-from appeals import services, sharedcache
+from appeals import services
 from appeals.mail import intake, sender
 from appeals.mail.mailer import send_queued
 from appeals.mail.sender import Pace, Sender, claim, give_back
 from appeals.models import OutgoingEmail, Signature
-from tests.concurrency import run_in_threads
-from tests.factories import form_shown, make_appeal, make_signature, owe_confirmations
+from tests.factories import make_appeal, make_signature
+from tests.mail.helpers import recipients, sign, states
 from tests.mail_backends import LOCMEM, GreylistingServerBackend, use_mail_server
 from tests.processes import SmtpSink
 
@@ -35,207 +31,6 @@ State = OutgoingEmail.State
 @pytest.fixture(autouse=True)
 def _greylisting_forgets():
     GreylistingServerBackend.seen.clear()
-
-
-def sign(client, appeal, email):
-    """Sign as a visitor would; each test client is one IP address."""
-    return client.post(
-        reverse("appeals:sign", kwargs={"slug": appeal.slug}),
-        {
-            "full_name": "Ann",
-            "email": email,
-            "country": "UA",
-            "visibility": "public",
-            **form_shown(),
-        },
-    )
-
-
-def recipients(mailoutbox) -> list[str]:
-    return sorted(message.to[0] for message in mailoutbox)
-
-
-def states() -> dict[str, str]:
-    """Each signature email's state, by the signer's address."""
-    return {
-        message.signature.email_normalized: message.state
-        for message in OutgoingEmail.objects.select_related("signature")
-    }
-
-
-@pytest.fixture
-def screenings(monkeypatch):
-    """The rate-limit screenings' round trips to the shared cache: events of each."""
-    round_trips = []
-    admit = sharedcache.admit
-
-    def recorded(events):
-        round_trips.append(events)
-        return admit(events)
-
-    monkeypatch.setattr(sharedcache, "admit", recorded)
-    return round_trips
-
-
-def test_signing_only_writes_the_row_and_the_mailer_sends_what_it_owes(
-    client, mailoutbox, screenings
-):
-    appeal = make_appeal()
-
-    for email in ["ann@example.org", "bob@example.org", "cy@example.org"]:
-        assert sign(client, appeal, email).status_code == 302
-
-    assert mailoutbox == []
-    assert not OutgoingEmail.objects.exists()  # Nothing queued by the request...
-    assert screenings == []  # ...and not even the rate limits consulted.
-    assert Signature.objects.filter(email_due="unscreened").count() == 3
-
-    assert send_queued().sent == 3
-
-    assert len(screenings) == 1  # The three screened in one round trip.
-    assert recipients(mailoutbox) == [
-        "ann@example.org",
-        "bob@example.org",
-        "cy@example.org",
-    ]
-    assert set(states().values()) == {State.SENT}
-    assert not Signature.objects.exclude(email_due="").exists()
-    assert send_queued().sent == 0  # Each email goes once.
-
-
-def test_emails_wait_while_the_mail_server_is_down_and_go_out_after(
-    client, mailoutbox, settings
-):
-    appeal = make_appeal()
-    use_mail_server(settings, "tests.mail_backends.UnreachableServerBackend")
-    sign(client, appeal, "ann@example.org")
-    sign(client, appeal, "bob@example.org")
-
-    report = send_queued()
-
-    assert (report.sent, report.waiting) == (0, 2)
-    # Nobody's attempt counted: the server was not there to refuse anything.
-    assert list(OutgoingEmail.objects.values_list("state", "attempts")) == [
-        (State.QUEUED, 0),
-        (State.QUEUED, 0),
-    ]
-    use_mail_server(settings, LOCMEM)
-    assert send_queued().sent == 2
-    assert recipients(mailoutbox) == ["ann@example.org", "bob@example.org"]
-
-
-@pytest.mark.usefixtures("three_a_minute_per_client")
-def test_the_mailer_quarantines_the_submissions_past_a_rate_limit(mailoutbox):
-    appeal = make_appeal()
-    bot, person = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="192.0.2.1")
-    for number in range(5):
-        assert sign(bot, appeal, f"bot{number}@example.org").status_code == 302
-    sign(person, appeal, "ann@example.org")
-
-    assert send_queued().sent == 4
-
-    assert recipients(mailoutbox) == [
-        "ann@example.org",
-        "bot0@example.org",
-        "bot1@example.org",
-        "bot2@example.org",
-    ]
-    quarantined = Signature.objects.filter(status=Signature.Status.QUARANTINED)
-    assert sorted(quarantined.values_list("email", flat=True)) == [
-        "bot3@example.org",
-        "bot4@example.org",
-    ]
-    assert all("ip_burst" in row.quarantine_reason for row in quarantined)
-    assert not Signature.objects.exclude(email_due="").exists()
-
-
-@pytest.mark.usefixtures("three_a_minute_per_client", "shared_cache")
-def test_submissions_are_counted_in_the_window_of_the_moment_they_were_sent(
-    client, mailoutbox
-):
-    appeal = make_appeal()
-    for number in range(5):
-        sign(client, appeal, f"signer{number}@example.org")
-    # Two of them were sent two minutes ago, and the mailer was late.
-    Signature.objects.filter(
-        email__in=["signer0@example.org", "signer1@example.org"]
-    ).update(created_at=timezone.now() - timedelta(minutes=2))
-
-    assert send_queued().sent == 5
-
-    assert not Signature.objects.filter(status=Signature.Status.QUARANTINED).exists()
-
-
-@pytest.mark.usefixtures("three_a_minute_per_client", "shared_cache")
-def test_a_lagging_mailer_screens_as_a_prompt_one_would(mailoutbox):
-    """Five a minute from one client, for five minutes: each minute, three pass."""
-    appeal = make_appeal()
-    start = timezone.now() - timedelta(hours=2)
-    signatures = [
-        make_signature(
-            appeal,
-            email=f"s{number}@example.org",
-            ip_hash="one-client",
-            status=Signature.Status.PENDING,
-            created_at=start + timedelta(seconds=12 * number),
-            email_due="unscreened",
-        )
-        for number in range(25)
-    ]
-    # A prompt mailer takes each in as it comes; a lagging one, all two hours on.
-    prompt_quarantined = {
-        f"s{number}@example.org" for number in range(25) if number % 5 >= 3
-    }
-
-    send_queued()
-
-    quarantined = Signature.objects.filter(status=Signature.Status.QUARANTINED)
-    assert set(quarantined.values_list("email", flat=True)) == prompt_quarantined
-    assert len(mailoutbox) == len(signatures) - len(prompt_quarantined)
-
-
-@pytest.mark.usefixtures("three_a_minute_per_client", "shared_cache")
-def test_screening_again_after_a_failure_counts_nothing_twice(
-    client, mailoutbox, monkeypatch
-):
-    appeal = make_appeal()
-    for number in range(3):
-        sign(client, appeal, f"signer{number}@example.org")
-    # The database fails after the screening, before the emails are queued.
-    bulk_create = OutgoingEmail.objects.bulk_create
-
-    def fails(*args, **kwargs):
-        raise RuntimeError("connection lost")
-
-    monkeypatch.setattr(OutgoingEmail.objects, "bulk_create", fails)
-    with pytest.raises(RuntimeError):
-        intake.take_in()
-    monkeypatch.setattr(OutgoingEmail.objects, "bulk_create", bulk_create)
-
-    assert send_queued().sent == 3
-    assert not Signature.objects.filter(status=Signature.Status.QUARANTINED).exists()
-
-
-def test_while_the_rate_limit_counters_are_unreachable_emails_wait(
-    client, mailoutbox, monkeypatch
-):
-    appeal = make_appeal()
-    assert sign(client, appeal, "ann@example.org").status_code == 302
-    admit = sharedcache.admit
-
-    def unreachable(events):
-        raise ConnectionError("Redis unreachable")
-
-    monkeypatch.setattr(sharedcache, "admit", unreachable)
-    with pytest.raises(CommandError, match="Redis"):
-        call_command("send_due_emails", stdout=StringIO())
-
-    assert mailoutbox == []
-    row = Signature.objects.get()
-    assert (row.status, row.email_due) == (Signature.Status.PENDING, "unscreened")
-    monkeypatch.setattr(sharedcache, "admit", admit)
-    assert send_queued().sent == 1
-    assert recipients(mailoutbox) == ["ann@example.org"]
 
 
 def test_an_address_the_server_refuses_fails_alone_with_the_reply(
@@ -336,43 +131,6 @@ def test_retries_wait_longer_each_time_and_give_up_after_the_limit(
     assert message.last_error.startswith("451 ")
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        pytest.param(
-            lambda signature: services.withdraw_signature(signature=signature),
-            id="withdrawn",
-        ),
-        pytest.param(
-            lambda signature: services.reject_signatures(
-                signatures=Signature.objects.filter(pk=signature.pk)
-            ),
-            id="rejected",
-        ),
-        pytest.param(
-            lambda signature: Signature.objects.filter(pk=signature.pk).update(
-                status=Signature.Status.QUARANTINED
-            ),
-            id="quarantined",
-        ),
-    ],
-)
-@pytest.mark.parametrize("when", ["before intake", "after intake"])
-def test_a_signature_no_longer_pending_gets_no_email(client, mailoutbox, change, when):
-    appeal = make_appeal()
-    sign(client, appeal, "ann@example.org")
-    signature = Signature.objects.get()
-    if when == "after intake":
-        intake.take_in()
-        assert OutgoingEmail.objects.get().state == State.QUEUED
-
-    change(signature)
-    send_queued()
-
-    assert mailoutbox == []
-    assert not OutgoingEmail.objects.exclude(state=State.CANCELLED).exists()
-
-
 def test_an_email_that_cannot_be_written_does_not_cost_the_others_theirs(
     client, mailoutbox, monkeypatch
 ):
@@ -443,53 +201,6 @@ def test_the_pace_spreads_messages_over_the_second():
     assert waits == [0, 0.25, 0.5, 0.75]
 
 
-def test_every_other_email_goes_through_the_queue_and_is_erased_once_sent(
-    client, mailoutbox, settings
-):
-    settings.TYPO_REPORT_EMAILS = ["editor@example.org"]
-    client.post(
-        reverse("appeals:my_data_request"), {"email": "ann@example.org", **form_shown()}
-    )
-    assert mailoutbox == []
-    queued = OutgoingEmail.objects.get()
-    assert (queued.kind, queued.to) == ("data_access", "ann@example.org")
-    assert "/my-data/" in queued.body
-
-    send_queued()
-
-    assert recipients(mailoutbox) == ["ann@example.org"]
-    sent = OutgoingEmail.objects.get()
-    assert (sent.state, sent.to, sent.body) == (State.SENT, "", "")
-
-
-@pytest.mark.usefixtures("three_a_minute_per_client")
-def test_the_admin_resend_counts_against_the_rate_limits(client, mailoutbox):
-    appeal = make_appeal()
-    for number in range(3):
-        sign(client, appeal, f"s{number}@example.org")
-    send_queued()
-    mailoutbox.clear()
-    pending = Signature.objects.order_by("pk")
-
-    # Three confirmation links from that client this minute already.
-    assert not services.resend_confirmation(signature=pending[0])
-
-    assert send_queued().sent == 0
-    assert mailoutbox == []
-
-
-@pytest.mark.postgres
-def test_mailers_running_at_once_send_each_owed_email_once(mailoutbox):
-    owed = owe_confirmations(make_appeal(), 250)
-
-    reports = run_in_threads(4, lambda i: send_queued())
-
-    assert sum(report.sent for report in reports) == 250
-    assert recipients(mailoutbox) == sorted(owed)
-    assert OutgoingEmail.objects.filter(state=State.SENT).count() == 250
-    assert not Signature.objects.exclude(email_due="").exists()
-
-
 def test_a_short_lease_still_leaves_time_to_send_the_batch(
     client, mailoutbox, settings
 ):
@@ -533,26 +244,6 @@ def test_an_address_no_mail_server_can_take_fails_alone(settings):
     assert (report.sent, report.failed, report.waiting) == (2, 1, 0)
     failed = OutgoingEmail.objects.get(state=State.FAILED)
     assert failed.last_error.startswith("Address cannot be sent to")
-
-
-@pytest.mark.parametrize(
-    "address",
-    [
-        "a@\u200b.org",
-        "a@\u00ad.com",
-        "an\u202en@x.org",
-        '"victim"@gmail.com',  # One mailbox, spelt anew each time.
-        '"\\v\\ictim"@gmail.com',
-    ],
-)
-def test_the_forms_refuse_an_address_no_mail_server_can_take(client, address):
-    appeal = make_appeal()
-
-    response = sign(client, appeal, address)
-
-    assert response.status_code == 400
-    assert "Enter" in response.content.decode()
-    assert not Signature.objects.exists()
 
 
 def test_a_refusal_quoting_the_address_keeps_neither_it_nor_a_nul(client, settings):

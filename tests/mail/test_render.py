@@ -1,3 +1,5 @@
+"""Writing emails: each one written from a draft is the one written directly."""
+
 import pytest
 
 from appeals.mail.render import Drafts, render_email, render_queued, signature_context
