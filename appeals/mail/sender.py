@@ -242,18 +242,20 @@ class Sender:
         if not messages:
             self.disconnect()  # Idle: servers close quiet connections anyway.
         leased_at = read_at = time.monotonic()
+        lost: set[int] = set()  # Leases that ran out: other senders took them.
         for position, message in enumerate(messages):
             self.held = messages[position:]  # Given back if anything fails.
-            if self.stop.is_set():
-                break
             self.pace.wait(self.stop)
+            if self.stop.is_set():
+                break  # Also when asked while waiting for its turn.
             if time.monotonic() - leased_at > settings.MAIL_LEASE_SECONDS / 4:
                 # A slow server: hold what is left for a whole lease again, so
                 # that no email starts with less than three quarters of one.
                 leased_at = time.monotonic()
-                if not renew_lease(message, mailer_id=self.mailer_id):
-                    continue  # Its lease ran out and another sender took it.
-                renew_leases(self.held[1:], mailer_id=self.mailer_id)
+                ours = renew_leases(self.held, mailer_id=self.mailer_id)
+                lost |= {held.pk for held in self.held} - ours
+            if message.pk in lost:
+                continue
             if time.monotonic() - read_at > FRESH_SECONDS:
                 read_at = time.monotonic()
                 read_again(self.held)
@@ -393,15 +395,19 @@ class Sender:
 
 def renew_lease(message: OutgoingEmail, *, mailer_id: str) -> bool:
     """Hold a message for a whole lease from now; False if it is no longer ours."""
-    return bool(renew_leases([message], mailer_id=mailer_id))
+    return message.pk in renew_leases([message], mailer_id=mailer_id)
 
 
-def renew_leases(messages: list[OutgoingEmail], *, mailer_id: str) -> int:
-    return OutgoingEmail.objects.filter(
+def renew_leases(messages: list[OutgoingEmail], *, mailer_id: str) -> set[int]:
+    """Hold messages for a whole lease from now; return those still ours."""
+    held = OutgoingEmail.objects.filter(
         pk__in=[message.pk for message in messages],
         claimed_by=mailer_id,
         state=State.SENDING,
-    ).update(due_at=timezone.now() + timedelta(seconds=settings.MAIL_LEASE_SECONDS))
+    )
+    held.update(due_at=timezone.now() + timedelta(seconds=settings.MAIL_LEASE_SECONDS))
+    # Nobody takes them meanwhile: their leases were just made whole again.
+    return set(held.values_list("pk", flat=True))
 
 
 # The signatures of a batch are read again before its emails go out, at most

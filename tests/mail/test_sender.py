@@ -5,6 +5,7 @@ test_mailer_processes.py.
 """
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -300,6 +301,27 @@ def test_an_email_whose_lease_another_sender_took_over_is_not_sent_twice(mailout
     first.flush()
 
     assert len(mailoutbox) == 1
+
+
+def test_after_a_lease_ran_out_no_later_email_of_the_batch_goes_unrenewed(
+    mailoutbox, settings, monkeypatch
+):
+    settings.MAIL_LEASE_SECONDS = 4
+    owe(make_appeal(), "s0@example.org", "s1@example.org", "s2@example.org")
+    intake.take_in()
+    deliver = Sender.deliver
+
+    def slow_first(self, message, email, **kwargs):
+        if email.to == ["s0@example.org"]:
+            time.sleep(1.2)  # Past a quarter of the lease...
+            # ...and meanwhile another mailer took the rest, their leases run out.
+            OutgoingEmail.objects.exclude(pk=message.pk).update(claimed_by="other")
+        return deliver(self, message, email, **kwargs)
+
+    monkeypatch.setattr(Sender, "deliver", slow_first)
+    Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0)).send_batch()
+
+    assert recipients(mailoutbox) == ["s0@example.org"]
 
 
 def test_a_kept_connection_the_server_closed_is_opened_again(mailoutbox, settings):
