@@ -4,7 +4,6 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -12,13 +11,8 @@ from appeals import services
 from appeals.antispam import client_ip
 from appeals.forms import DataAccessForm
 from appeals.models import OrganizationSignature
-from appeals.tokens import (
-    InvalidToken,
-    Purpose,
-    make_token,
-    read_data_access_token,
-)
-from appeals.views.pages import bad_link
+from appeals.tokens import Purpose, make_token
+from appeals.views.common import data_access_link
 
 
 @never_cache
@@ -40,27 +34,10 @@ def my_data_request(request):
     )
 
 
-def data_access_problem(request, token):
-    """Return (address, None) for a good data link, or (None, an error page)."""
-    try:
-        return read_data_access_token(token), None
-    except InvalidToken as error:
-        return None, bad_link(
-            request,
-            error,
-            expired_message=_(
-                "Links to your data work for 24 hours. Ask for a new one on the "
-                "“Your data” page."
-            ),
-        )
-
-
 @never_cache
 @require_safe
-def my_data(request, token):
-    email, problem = data_access_problem(request, token)
-    if problem:
-        return problem
+@data_access_link
+def my_data(request, email, token):
     signatures = services.signatures_of(email)
     entries = [
         {
@@ -78,10 +55,8 @@ def my_data(request, token):
 
 @never_cache
 @require_safe
-def my_data_json(request, token):
-    email, problem = data_access_problem(request, token)
-    if problem:
-        return problem
+@data_access_link
+def my_data_json(request, email, token):
     data = {
         "email": email,
         "signatures": [
@@ -96,7 +71,7 @@ def my_data_json(request, token):
 
 
 def personal_data(signature) -> dict:
-    """Everything stored in one signature, as its signer may download it."""
+    """Give a signer everything stored in one of their signatures, to download."""
     fields = [
         field.name
         for field in signature._meta.concrete_fields

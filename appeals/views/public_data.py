@@ -16,7 +16,7 @@ from appeals import localcache, opendata
 from appeals.cards import card_png
 from appeals.links import absolute_url
 from appeals.models import Appeal
-from appeals.views.pages import public_appeal_or_redirect
+from appeals.views.common import public_appeal, redirect_from_former_address
 
 APPEALS_PER_JSON_PAGE = 50
 
@@ -33,16 +33,14 @@ EMBED_CSP = {
 
 @require_safe
 def short_link(request, number):
-    """/a/<number>/, for print and SMS: to the appeal's canonical address."""
+    """Send /a/<number>/, short for print and SMS, on to the canonical address."""
     appeal = get_object_or_404(Appeal.objects.published(), pk=number)
     return HttpResponsePermanentRedirect(appeal.get_absolute_url())
 
 
 @require_safe
-def appeal_json(request, slug):
-    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:json")
-    if redirect:
-        return redirect
+@public_appeal("appeals:json")
+def appeal_json(request, appeal):
     appeal = get_object_or_404(
         opendata.appeals_for_data(include_translations=True), pk=appeal.pk
     )
@@ -52,7 +50,7 @@ def appeal_json(request, slug):
 
 @require_safe
 def appeals_json(request):
-    """Published appeals, newest first, 50 a page; ?status=open|closed filters."""
+    """List published appeals, newest first, by page; ?status=open|closed filters."""
     appeals = opendata.appeals_for_data().order_by("-published_at", "-pk")
     status = request.GET.get("status", "")
     if status == "open":
@@ -92,20 +90,19 @@ def json_error(message: str) -> JsonResponse:
 
 @require_safe
 def count_json(request, slug):
-    """Just the count, for polling."""
+    """Answer pollers with just the count."""
     prepared = localcache.get_or_set(
         f"appeals:count-json:{slug}", 1, lambda: _prepared_count(slug)
     )
     if prepared is None:  # Not a current address: a former one redirects, else 404.
-        _appeal, redirect = public_appeal_or_redirect(
-            request, slug, "appeals:count_json"
+        return redirect_from_former_address(
+            request, slug, "appeals:count_json", appeals=Appeal.objects.published()
         )
-        return redirect
     return opendata.prepared_json_response(request, prepared)
 
 
 def _prepared_count(slug: str) -> opendata.PreparedJSON | None:
-    """The count's JSON, built once a second per worker however many poll it."""
+    """Build the count's JSON once a second per worker, however many poll it."""
     data = opendata.count_data(slug)
     if data is None:
         return None
@@ -115,10 +112,8 @@ def _prepared_count(slug: str) -> opendata.PreparedJSON | None:
 @xframe_options_exempt
 @csp_override(EMBED_CSP)
 @require_safe
-def embed(request, slug):
-    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:embed")
-    if redirect:
-        return redirect
+@public_appeal("appeals:embed")
+def embed(request, appeal):
     response = render(
         request,
         "appeals/embed.html",
@@ -129,10 +124,8 @@ def embed(request, slug):
 
 
 @require_safe
-def share_card(request, slug):
-    appeal, redirect = public_appeal_or_redirect(request, slug, "appeals:card")
-    if redirect:
-        return redirect
+@public_appeal("appeals:card")
+def share_card(request, appeal):
     response = HttpResponse(card_png(appeal), content_type="image/png")
     patch_cache_control(response, public=True, max_age=300)
     return response

@@ -16,18 +16,14 @@ from appeals.antispam import client_ip
 from appeals.forms import OrganizationSignatureForm, SignatureForm
 from appeals.models import Appeal, OrganizationSignature, SigningState
 from appeals.sharing import share_links
-from appeals.tokens import (
-    InvalidToken,
-    Purpose,
-    read_token,
-)
-from appeals.views.pages import (
+from appeals.tokens import Purpose
+from appeals.views.common import (
     appeal_at_address,
-    bad_link,
     link_problem,
     published_appeal,
-    render_appeal,
+    signature_link,
 )
+from appeals.views.pages import render_appeal
 
 # How long one app process keeps the appeal that sign forms post to. Staff closing
 # or pausing an appeal reach every signer within this time.
@@ -35,10 +31,10 @@ SIGNABLE_APPEAL_SECONDS = 1
 
 
 def signable_appeal(slug: str) -> Appeal:
-    """The public appeal a sign form posts to, looked up once a second per process.
+    """Find a sign form's appeal, asking the database at most once a second per process.
 
-    In a wave, thousands of signers a second post to the same appeal: looking it up
-    for each of them was a quarter of a signature's work.
+    In a wave every signer posts to the same appeal; asking for it each time weighed
+    on every signature (README "Performance").
     """
     appeal = localcache.get_or_set(
         f"appeals:signable:{slug}",
@@ -77,7 +73,7 @@ def sign(request, slug):
 
 @functools.lru_cache(maxsize=1024)
 def check_email_url(slug: str) -> str:
-    """The page every sign form leads to, its address made once per process."""
+    """Build the address every sign form leads to once per process, not per signer."""
     return reverse("appeals:check_email", kwargs={"slug": slug})
 
 
@@ -117,7 +113,7 @@ def render_closed(request, appeal):
 
 
 def refuse_signing(request, appeal):
-    """A page saying why this appeal takes no signature now, or None if it does."""
+    """Explain why this appeal takes no signature now; return None if it does."""
     state = appeal.signing_state
     if state == SigningState.CLOSED:
         return render_closed(request, appeal)
@@ -131,32 +127,15 @@ def refuse_signing(request, appeal):
 @never_cache
 @require_safe
 def check_email(request, slug):
-    """The page every sign submission ends on, whatever the address's history."""
+    """End every sign submission here, whatever the address's history."""
     appeal = published_appeal(slug)
     return render(request, "appeals/check_email.html", {"appeal": appeal})
 
 
-def signature_from_link(request, token, purpose):
-    """Return (signature, None) for a good link, or (None, an error response)."""
-    try:
-        return read_token(token, purpose), None
-    except InvalidToken as error:
-        return None, bad_link(
-            request,
-            error,
-            expired_message=_(
-                "Confirmation links work for 7 days. Sign the appeal again with the "
-                "same address and we will send you a new link."
-            ),
-        )
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def confirm(request, token):
-    signature, problem = signature_from_link(request, token, Purpose.CONFIRM)
-    if problem:
-        return problem
+@signature_link(Purpose.CONFIRM)
+def confirm(request, signature):
     appeal = signature.appeal
     if signature.status == signature.Status.CONFIRMED:
         return link_problem(
@@ -191,10 +170,8 @@ def confirm(request, token):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def withdraw(request, token):
-    signature, problem = signature_from_link(request, token, Purpose.WITHDRAW)
-    if problem:
-        return problem
+@signature_link(Purpose.WITHDRAW)
+def withdraw(request, signature):
     appeal = signature.appeal
     if signature.status != signature.Status.WITHDRAWN and not signature.email:
         return link_problem(
