@@ -105,7 +105,11 @@ def hash_ip(address: str) -> str:
 
 def _key_for(day) -> str:
     cache_key = f"appeals:ip-key:{day.isoformat()}"
-    return localcache.get_or_set(cache_key, 600, lambda: _shared_key(day, cache_key))
+    return localcache.get_or_set(
+        cache_key,
+        localcache.FINGERPRINT_KEY_SECONDS,
+        lambda: _shared_key(day, cache_key),
+    )
 
 
 def _shared_key(day, cache_key: str) -> str:

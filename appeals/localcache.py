@@ -10,6 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_ENTRIES = 2000
+
+# Every copy a process keeps, how long, and what that means for staff and readers.
+# Closing or pausing an appeal stops its sign forms on every server within this:
+SIGNABLE_APPEAL_SECONDS = 1
+# The count pollers get (count.json) is at most this much older than the stored
+# count (which folds changes within services.counting.COUNT_REFRESH_SECONDS):
+COUNT_SECONDS = 1
+# A page copy, on top of the shared copy's PAGE_CACHE_SECONDS (settings):
+PAGE_SECONDS = 1
+# Site settings, on top of the shared copy's 3 s: "pause signing on every appeal"
+# reaches every server within 5 s:
+SITE_SETTINGS_SECONDS = 2
+# The day's key for IP fingerprints: it does not change during its day.
+FINGERPRINT_KEY_SECONDS = 600
 _MISSING = object()
 _entries: dict[str, tuple[float, Any]] = {}
 

@@ -27,8 +27,6 @@ from appeals import localcache
 
 # Part of each key: copies in another shape (an older release's) are not read.
 COPY_FORMAT = 2
-# Each process keeps its copy this long before it looks at the shared cache again.
-LOCAL_SECONDS = 1
 # How long past its time an old copy may still be served while a new one renders.
 STALE_SECONDS = 30
 
@@ -48,7 +46,7 @@ def cached_page(view):
             )
             if cached is None:
                 return response  # Not a page to keep: an error, a redirect.
-            localcache.put(key, LOCAL_SECONDS, cached)
+            localcache.put(key, localcache.PAGE_SECONDS, cached)
         content, content_type, _fresh_until, placeholder = cached
         response = HttpResponse(
             content.replace(placeholder, get_token(request).encode()),
@@ -67,9 +65,9 @@ def _shared_copy(key: str, render):
 
     Return (copy, None), or (None, the response) if the page is not one to keep.
     An old copy is served while one process renders a new one: readers never queue
-    behind a page being rendered. A process looks here once per LOCAL_SECONDS and
-    renders only if the copy here is old, so a copy that another process has just
-    rendered is not rendered again.
+    behind a page being rendered. A process looks here once per
+    localcache.PAGE_SECONDS and renders only if the copy here is old, so a copy
+    that another process has just rendered is not rendered again.
     """
     old = cache.get(key)
     lock = f"{key}:rendering"

@@ -5,18 +5,25 @@ from appeals.pagecache import cached_page
 
 app_name = "appeals"
 
+# The pages kept in the page cache (appeals.pagecache) are chosen here, in one
+# place: those a crowd of anonymous readers opens, the same for all of them.
+
 urlpatterns = [
     # What a wave of readers and signers asks for, first: Django tries the patterns
     # in order, on every request.
-    path("appeals/<slug:slug>/", views.appeal_detail, name="detail"),
+    path("appeals/<slug:slug>/", cached_page(views.appeal_detail), name="detail"),
     path("appeals/<slug:slug>/count.json", views.count_json, name="count_json"),
     path("appeals/<slug:slug>/sign/", views.sign, name="sign"),
     path(
         "appeals/<slug:slug>/sign/check-email/", views.check_email, name="check_email"
     ),
-    path("appeals/<slug:slug>/signatures/", views.signature_list, name="signatures"),
+    path(
+        "appeals/<slug:slug>/signatures/",
+        cached_page(views.signature_list),
+        name="signatures",
+    ),
     path("", cached_page(views.AppealListView.as_view()), name="list"),
-    path("privacy/", views.privacy, name="privacy"),
+    path("privacy/", cached_page(views.privacy), name="privacy"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("a/<int:number>/", views.short_link, name="short_link"),
     path("appeals.json", views.appeals_json, name="list_json"),

@@ -45,7 +45,9 @@ class SiteSettings(models.Model):
 
         A change reaches every app server within about five seconds.
         """
-        return localcache.get_or_set(SITE_SETTINGS_CACHE_KEY, 2, cls._from_cache)
+        return localcache.get_or_set(
+            SITE_SETTINGS_CACHE_KEY, localcache.SITE_SETTINGS_SECONDS, cls._from_cache
+        )
 
     @classmethod
     def _from_cache(cls) -> "SiteSettings":

@@ -12,7 +12,6 @@ from django.views.generic import ListView
 from appeals.forms import SignatureForm
 from appeals.links import absolute_url
 from appeals.models import Appeal, AppealQuerySet, SigningState
-from appeals.pagecache import cached_page
 from appeals.pagination import KeysetQueryForm, newest_first_page
 from appeals.views.common import link_problem, public_appeal
 
@@ -56,7 +55,6 @@ def appeals_shown_to(request: HttpRequest) -> AppealQuerySet:
 
 
 @require_safe
-@cached_page
 @public_appeal("appeals:detail", appeals=appeals_shown_to)
 def appeal_detail(request, appeal):
     response = render_appeal(request, appeal, form=SignatureForm())
@@ -104,7 +102,6 @@ def share_image_url(appeal: Appeal) -> str:
 
 
 @require_safe
-@cached_page
 @public_appeal("appeals:signatures")
 def signature_list(request, appeal):
     appeal = appeal.original
@@ -143,6 +140,5 @@ def signature_list(request, appeal):
 
 
 @require_safe
-@cached_page
 def privacy(request):
     return render(request, "appeals/privacy.html")

@@ -92,7 +92,9 @@ def json_error(message: str) -> JsonResponse:
 def count_json(request, slug):
     """Answer pollers with just the count."""
     prepared = localcache.get_or_set(
-        f"appeals:count-json:{slug}", 1, lambda: _prepared_count(slug)
+        f"appeals:count-json:{slug}",
+        localcache.COUNT_SECONDS,
+        lambda: _prepared_count(slug),
     )
     if prepared is None:  # Not a current address: a former one redirects, else 404.
         return redirect_from_former_address(

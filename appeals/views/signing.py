@@ -25,10 +25,6 @@ from appeals.views.common import (
 )
 from appeals.views.pages import render_appeal
 
-# How long one app process keeps the appeal that sign forms post to. Staff closing
-# or pausing an appeal reach every signer within this time.
-SIGNABLE_APPEAL_SECONDS = 1
-
 
 def signable_appeal(slug: str) -> Appeal:
     """Find a sign form's appeal, asking the database at most once a second per process.
@@ -38,7 +34,7 @@ def signable_appeal(slug: str) -> Appeal:
     """
     appeal = localcache.get_or_set(
         f"appeals:signable:{slug}",
-        SIGNABLE_APPEAL_SECONDS,
+        localcache.SIGNABLE_APPEAL_SECONDS,
         lambda: appeal_at_address(Appeal.objects.published(), slug),
     )
     if appeal is None:
@@ -52,7 +48,7 @@ def sign(request, slug):
     appeal = signable_appeal(slug)
     if request.method != "POST":
         return redirect(appeal)
-    if refusal := refuse_signing(request, appeal.original):
+    if refusal := signing_refusal(request, appeal.original):
         return refusal
     form = SignatureForm(request.POST)
     if not form.is_valid():
@@ -67,7 +63,7 @@ def sign(request, slug):
             form_token=form.form_token(),
         )
     except ValidationError:
-        return refuse_signing(request, appeal.original)
+        return signing_refusal(request, appeal.original)
     return HttpResponseRedirect(check_email_url(appeal.slug))
 
 
@@ -81,7 +77,7 @@ def check_email_url(slug: str) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 def organization_sign(request, slug):
     appeal = published_appeal(slug)
-    if refusal := refuse_signing(request, appeal.original):
+    if refusal := signing_refusal(request, appeal.original):
         return refusal
     data = request.POST if request.method == "POST" else None
     form = OrganizationSignatureForm(data)
@@ -102,7 +98,7 @@ def organization_sign(request, slug):
             form_token=form.form_token(),
         )
     except ValidationError:
-        return refuse_signing(request, appeal.original)
+        return signing_refusal(request, appeal.original)
     return redirect("appeals:check_email", slug=appeal.slug)
 
 
@@ -112,7 +108,7 @@ def render_closed(request, appeal):
     )
 
 
-def refuse_signing(request, appeal):
+def signing_refusal(request, appeal):
     """Explain why this appeal takes no signature now; return None if it does."""
     state = appeal.signing_state
     if state == SigningState.CLOSED:

@@ -10,9 +10,10 @@ from django.db import OperationalError, connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
+from appeals.localcache import SIGNABLE_APPEAL_SECONDS
 from appeals.models import Appeal, Signature, SiteSettings
 from appeals.tokens import Purpose, make_token
-from appeals.views.signing import SIGNABLE_APPEAL_SECONDS, signable_appeal
+from appeals.views.signing import signable_appeal
 from tests.factories import form_shown, make_appeal, make_signature
 from tests.mail_backends import use_mail_server
 
