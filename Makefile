@@ -9,13 +9,14 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean messages bench bench-mail serve
+.PHONY: help run test lint venv clean messages bench bench-mail bench-updates serve
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
 	@echo "make test   install the dev tools, then lint and run the whole test suite"
 	@echo "make bench  load test a production-like run (PostgreSQL, Redis, gunicorn, wrk)"
 	@echo "make bench-mail  only the mailer part of it, on a small site (about 5 minutes)"
+	@echo "make bench-updates  only an update's fan-out to a million signers (about 5 minutes)"
 
 # The virtualenv, built with a Python 3.12+ that scripts/find-python locates.
 $(BIN)/python:
@@ -74,6 +75,13 @@ bench-mail: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@command -v redis-cli >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-tools)
 	env -u DJANGO_DEBUG $(BIN)/python bench/mail.py
+
+# An update to BENCH_SIGNATURES (1,000,000) signers: the fan-out and signing during
+# it; writes bench/results/*-updates.json.
+bench-updates: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v redis-cli >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-tools)
+	env -u DJANGO_DEBUG $(BIN)/python bench/updates.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -121,6 +121,7 @@ class SignatureForm(PublicForm):
             "affiliation",
             "comment",
             "visibility",
+            "wants_updates",
             "has_newsletter_consent",
         ]
         labels = {
@@ -131,6 +132,9 @@ class SignatureForm(PublicForm):
             "affiliation": _("Affiliation or occupation"),
             "comment": _("Why I sign"),
             "visibility": _("On the list of signatories"),
+            "wants_updates": _(
+                "Email me updates about this appeal: delivery, the reply (optional)"
+            ),
             "has_newsletter_consent": _(
                 "Send me news about this and other appeals (optional)"
             ),
@@ -172,6 +176,7 @@ class OrganizationSignatureForm(PublicForm):
             "contact_name",
             "email",
             "statement",
+            "wants_updates",
         ]
         labels = {
             "organization_name": _("Organization name"),
@@ -180,6 +185,9 @@ class OrganizationSignatureForm(PublicForm):
             "contact_name": _("Contact person"),
             "email": _("Contact email"),
             "statement": _("Short statement (optional)"),
+            "wants_updates": _(
+                "Email the contact updates about this appeal (optional)"
+            ),
         }
         help_texts = {
             "email": _(

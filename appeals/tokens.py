@@ -28,6 +28,7 @@ _KIND_BY_MODEL = {model: kind for kind, model in _MODEL_BY_KIND.items()}
 class Purpose(StrEnum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
+    UNSUBSCRIBE = "unsubscribe"
 
 
 class InvalidToken(Exception):

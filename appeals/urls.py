@@ -29,6 +29,7 @@ urlpatterns = [
     path("appeals.json", views.appeals_json, name="list_json"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
     path("appeals/<slug:slug>/embed/", views.embed, name="embed"),
+    path("appeals/<slug:slug>/updates/<int:pk>/", views.update_detail, name="update"),
     path("appeals/<slug:slug>/card.png", views.share_card, name="card"),
     path("my-data/", views.my_data_request, name="my_data_request"),
     path("my-data/<str:token>/", views.my_data, name="my_data"),
@@ -47,4 +48,5 @@ urlpatterns = [
     ),
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),
     path("signatures/withdraw/<str:token>/", views.withdraw, name="withdraw"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

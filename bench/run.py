@@ -22,7 +22,8 @@ bench/results/sign-profile.txt (for a flame graph).
 
 Then, on the same site, the mailer (bench/mail.py): owed emails drained to a local
 SMTP sink beside R3 (smtplib alone, same sink, same run), and a wave of sign POSTs
-at a constant rate timed from each POST to its email at the sink.
+at a constant rate timed from each POST to its email at the sink. Last, an update
+to every signer (bench/updates.py): its fan-out timed, sign POSTs measured during it.
 """
 
 import gzip
@@ -582,8 +583,10 @@ def main() -> int:
         export_seconds = time_exports(site)
         size = site.sql("SELECT pg_size_pretty(pg_database_size(current_database()))")
         import mail  # Not at the top: bench/mail.py imports this module.
+        import updates  # Nor this one: bench/updates.py imports it too.
 
         mail_results = mail.measure(site)
+        update_results = updates.measure(site)  # Last: it opts every signer in.
         results.update(
             small=small,
             small_references=small_references,
@@ -597,6 +600,7 @@ def main() -> int:
             database_size=size[0][0],
             signatures=SIGNATURES,
             mail=mail_results,
+            updates=update_results,
         )
     finally:
         site.drop()
@@ -643,10 +647,12 @@ def verdicts(results: dict) -> dict:
     }
     if "mail" in results:
         import mail  # Not at the top: bench/mail.py imports this module.
+        import updates
 
         return {
             **{name: {"met": bool(met)} for name, met in checks.items()},
             **mail.verdicts(results["mail"]),
+            **updates.verdicts(results["updates"]),
         }
     return {name: {"met": bool(met)} for name, met in checks.items()}
 
@@ -719,6 +725,9 @@ def report(results: dict) -> None:
         import mail  # Not at the top: bench/mail.py imports this module.
 
         lines += mail.report_lines(results["mail"])
+        import updates
+
+        lines += updates.report_lines(results["updates"])
     lines.append("")
     for name, verdict in results["verdicts"].items():
         lines.append(f"  [{'ok' if verdict['met'] else 'MISSED'}] {name}")

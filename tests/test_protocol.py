@@ -4,9 +4,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.views.static import serve
 
-from appeals.models import OrganizationSignature, Signature
+from appeals.models import OrganizationSignature, Signature, Update
 from appeals.services import record_former_slug
 from appeals.tokens import Purpose, make_data_access_token, make_token
 from tests.factories import form_shown, make_appeal, make_signature
@@ -44,15 +45,24 @@ def sample_url(appeal):
     """A working address for each route, its parts filled in."""
     signature = make_signature(appeal, status=Signature.Status.PENDING)
     data_token = make_data_access_token(signature.email_normalized)
+    update = Update.objects.create(
+        appeal=appeal, title="Delivered", body="Today.", published_at=timezone.now()
+    )
     tokens = {
         "appeals:confirm": make_token(signature, Purpose.CONFIRM),
         "appeals:withdraw": make_token(signature, Purpose.WITHDRAW),
+        "appeals:unsubscribe": make_token(signature, Purpose.UNSUBSCRIBE),
         "appeals:my_data": data_token,
         "appeals:my_data_json": data_token,
     }
 
     def url(name, route):
-        values = {"slug": appeal.slug, "number": appeal.pk, "token": tokens.get(name)}
+        values = {
+            "slug": appeal.slug,
+            "number": appeal.pk,
+            "token": tokens.get(name),
+            "pk": update.pk,
+        }
         kwargs = {key: values[key] for key in route.pattern.converters}
         assert None not in kwargs.values(), f"{name}: give it a sample {kwargs}"
         return reverse(name, kwargs=kwargs)
@@ -185,11 +195,17 @@ def test_a_cosignature_sent_to_a_former_address_is_saved(client, renamed):
 
 
 def test_every_page_under_a_former_address_answers(client, renamed):
+    update = Update.objects.create(
+        appeal=renamed, title="Delivered", body="Today.", published_at=timezone.now()
+    )
     missing = []
     for name, route in public_routes():
         if "slug" not in route.pattern.converters:
             continue
-        url = reverse(name, kwargs={"slug": "free-the-press"})
+        values = {"slug": "free-the-press", "pk": update.pk}
+        url = reverse(
+            name, kwargs={key: values[key] for key in route.pattern.converters}
+        )
         if client.get(url).status_code == 404:
             missing.append(url)
 

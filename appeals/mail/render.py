@@ -8,6 +8,7 @@ address into the form, and we must not become a relay for someone else's text.
 
 import functools
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -17,7 +18,13 @@ from django.utils import translation
 from django.utils.translation import get_language
 
 from appeals.links import absolute_url
-from appeals.models import OrganizationSignature, OutgoingEmail, Signature
+from appeals.models import (
+    OrganizationSignature,
+    OutgoingEmail,
+    Signature,
+    Update,
+    UpdateText,
+)
 from appeals.tokens import Purpose, make_token
 
 
@@ -39,8 +46,9 @@ def still_needed(message: OutgoingEmail) -> bool:
     """Whether an email about a signature is still owed, as the signature is now.
 
     A confirmation link goes only to a pending signature that may still be
-    confirmed; "already signed" only to a confirmed one. A withdrawn, erased,
-    rejected or quarantined signature gets nothing.
+    confirmed; "already signed" only to a confirmed one; an update only to a
+    confirmed signer who still wants updates. A withdrawn, erased, rejected or
+    quarantined signature gets nothing.
     """
     signature = message.about
     if signature is None:
@@ -52,6 +60,13 @@ def still_needed(message: OutgoingEmail) -> bool:
             signature.status == signature.Status.PENDING
             and signature.appeal.accepts_confirmations
         )
+    if message.kind == OutgoingEmail.Kind.UPDATE:
+        return (
+            signature.status == signature.Status.CONFIRMED
+            and signature.wants_updates
+            and message.update is not None
+            and message.update.state != Update.State.CANCELLED
+        )
     return signature.status == signature.Status.CONFIRMED
 
 
@@ -60,21 +75,22 @@ def render_queued(message: OutgoingEmail, *, drafts: "Drafts | None" = None):
 
     Call still_needed() first. A sender passes the drafts of its batch.
     """
-    signature = message.about
-    if signature is None:
+    if message.about is None:
         return EmailMessage(
             subject=message.subject,
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
         )
-    return (drafts or Drafts()).write(message.kind, signature)
+    return (drafts or Drafts()).write(message)
 
 
-def signature_context(signature: Signature | OrganizationSignature) -> dict:
-    """What an email about a signature may say: its appeal and its links."""
+def signature_context(
+    signature: Signature | OrganizationSignature, update: Update | None = None
+) -> dict:
+    """What an email about a signature (and an update) may say, with its links."""
     return {
-        **_appeal_context(signature),
+        **_shared_context(signature, update),
         **{
             name: link(view, make_token(signature, purpose))
             for name, (view, purpose) in LINKS.items()
@@ -82,8 +98,34 @@ def signature_context(signature: Signature | OrganizationSignature) -> dict:
     }
 
 
-def _appeal_context(signature: Signature | OrganizationSignature) -> dict:
+def update_context(update: Update, text: UpdateText) -> dict:
+    """What an update's email says, but the links of its reader."""
+    appeal = text.appeal_version
+    return {
+        "appeal": appeal,
+        "appeal_url": appeal.canonical_url,
+        "update_title": text.title,
+        "update_body": text.body,
+        "update_url": update.canonical_url,
+    }
+
+
+def update_headers(update: Update, unsubscribe_url: str) -> dict[str, str]:
+    """The list headers of an update (RFC 2369, RFC 8058 one-click unsubscribe)."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return {
+        "List-Id": f"<{update.appeal.slug}.updates.{domain}>",
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _shared_context(signature, update: Update | None) -> dict:
     appeal = _appeal_read(signature)
+    if update is not None:
+        return update_context(update, update.text_for(appeal)) | {
+            "is_organization": isinstance(signature, OrganizationSignature),
+        }
     return {
         "appeal": appeal,
         "appeal_url": appeal.canonical_url,
@@ -100,44 +142,59 @@ def _appeal_read(signature: Signature | OrganizationSignature):
 LINKS = {
     "confirm_url": ("appeals:confirm", Purpose.CONFIRM),
     "withdraw_url": ("appeals:withdraw", Purpose.WITHDRAW),
+    "unsubscribe_url": ("appeals:unsubscribe", Purpose.UNSUBSCRIBE),
 }
 
 
 class Drafts:
     """Emails about signatures, each appeal's text written once, the links per email.
 
-    Two emails of one kind about one appeal, in one language, differ only in
-    their links: the mailer, writing hundreds a second, renders the templates once
-    with a stand-in for each link and puts each signature's own links in (README,
-    "Performance"). A stand-in is random, so no appeal text can contain one. Drafts
-    hold the appeal as it was read: a sender starts new ones each time it reads
-    its batch again. tests/mail/test_render.py pins that each email is the one
-    signature_context() and render_email() write.
+    Two emails of one kind about one appeal (and update), in one language, differ
+    only in their links: the mailer, writing hundreds a second, renders the
+    templates once with a stand-in for each link and puts each signature's own
+    links in (README, "Performance"). A stand-in is random, so no appeal text can
+    contain one. Drafts hold the appeal as it was read: a sender starts new ones
+    each time it reads its batch again. tests/mail/test_render.py pins that each
+    email is the one signature_context() and render_email() write.
     """
 
     def __init__(self):
         self._drafts: dict[tuple, EmailMessage] = {}
 
-    def write(self, kind: str, signature: Signature | OrganizationSignature):
-        key = (kind, _appeal_read(signature).pk, signature.language, type(signature))
+    def write(self, message: OutgoingEmail) -> EmailMessage:
+        signature, update = message.about, message.update
+        key = (
+            message.kind,
+            message.update_id,
+            _appeal_read(signature).pk,
+            signature.language,
+            type(signature),
+        )
         if key not in self._drafts:
             self._drafts[key] = render_email(
-                f"appeals/email/{kind}",
-                _appeal_context(signature) | STAND_INS,
+                f"appeals/email/{message.kind}",
+                _shared_context(signature, update) | STAND_INS,
                 language=signature.language,
                 to="",
             )
         draft = self._drafts[key]
-        body = draft.body
+        body, links = draft.body, {}
         for name, (view, purpose) in LINKS.items():
             if STAND_INS[name] in body:
-                address = link(view, make_token(signature, purpose))
-                body = body.replace(STAND_INS[name], address)
+                links[name] = link(view, make_token(signature, purpose))
+                body = body.replace(STAND_INS[name], links[name])
+        headers = {}
+        if update is not None:
+            unsubscribe = links.get("unsubscribe_url") or link(
+                "appeals:unsubscribe", make_token(signature, Purpose.UNSUBSCRIBE)
+            )
+            headers = update_headers(update, unsubscribe)
         return EmailMessage(
             subject=draft.subject,
             body=body,
             from_email=draft.from_email,
             to=[signature.email],
+            headers=headers,
         )
 
 
@@ -163,4 +220,8 @@ def _address_of(name: str, language: str | None, site_url: str) -> tuple:
     )
 
 
-SIGNATURE_KINDS = {OutgoingEmail.Kind.CONFIRM, OutgoingEmail.Kind.ALREADY_SIGNED}
+SIGNATURE_KINDS = {
+    OutgoingEmail.Kind.CONFIRM,
+    OutgoingEmail.Kind.ALREADY_SIGNED,
+    OutgoingEmail.Kind.UPDATE,
+}

@@ -31,7 +31,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from appeals.mail.render import Drafts, render_queued, still_needed
-from appeals.models import Appeal, OrganizationSignature, OutgoingEmail, Signature
+from appeals.models import (
+    Appeal,
+    OrganizationSignature,
+    OutgoingEmail,
+    Signature,
+    Update,
+)
 from appealsite.logs import blank_out_addresses
 
 logger = logging.getLogger(__name__)
@@ -104,11 +110,22 @@ def claim(*, mailer_id: str, limit: int) -> list[OutgoingEmail]:
 
 
 def _attach_appeals(messages: list[OutgoingEmail]) -> None:
-    """Give each signature its appeal (and version), read once for the batch.
+    """Give each signature its appeal (and version), and each update email its
+    update, read once for the batch.
 
     A batch is about one or two appeals: read as part of every row, they cost the
     mailer dearly (README, "Performance").
     """
+    update_ids = {message.update_id for message in messages if message.update_id}
+    if update_ids:
+        updates = (
+            Update.objects.select_related("appeal")
+            .prefetch_related("versions__appeal_version")
+            .in_bulk(update_ids)
+        )
+        for message in messages:
+            if message.update_id:
+                message.update = updates.get(message.update_id)
     signatures = [message.about for message in messages if message.about]
     versions = [
         getattr(signature, "appeal_version_id", None) for signature in signatures

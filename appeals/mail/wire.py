@@ -21,9 +21,18 @@ from django.core.mail.utils import DNS_NAME
 
 
 def plain_text_bytes(
-    *, subject: str, body: str, from_email: str, to: list[str], message_id: str
+    *,
+    subject: str,
+    body: str,
+    from_email: str,
+    to: list[str],
+    message_id: str,
+    extra_headers: dict[str, str] | None = None,
 ) -> bytes:
     """The whole message: headers, a blank line, the body in base64."""
+    extra = [
+        f"{name}: {_header(value)}" for name, value in (extra_headers or {}).items()
+    ]
     headers = [
         f"From: {_address(from_email)}",
         f"To: {', '.join(to)}",
@@ -33,6 +42,7 @@ def plain_text_bytes(
         "MIME-Version: 1.0",
         'Content-Type: text/plain; charset="utf-8"',
         "Content-Transfer-Encoding: base64",
+        *extra,
     ]
     # Lines end as the email package ends them: CRLF, the last one included.
     lines = b"\r\n".join(body.encode().splitlines()) + b"\r\n"
@@ -104,6 +114,7 @@ class SMTPBackend(EmailBackend):
                 from_email=email_message.from_email,
                 to=recipients,
                 message_id=make_msgid(domain=DNS_NAME.get_fqdn()),
+                extra_headers=email_message.extra_headers,
             )
         except (ValueError, UnicodeError):
             return super()._send(email_message)  # Django's way, and its errors.
@@ -116,6 +127,11 @@ class SMTPBackend(EmailBackend):
         return True
 
 
+# The headers our updates add (RFC 2369, RFC 8058); anything else goes the
+# general way.
+LIST_HEADERS = {"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"}
+
+
 def _plain(email_message) -> bool:
     """Whether a message is one plain-text part to its To addresses, as ours are."""
     return not (
@@ -124,6 +140,6 @@ def _plain(email_message) -> bool:
         or email_message.cc
         or email_message.bcc
         or email_message.reply_to
-        or email_message.extra_headers
+        or not set(email_message.extra_headers) <= LIST_HEADERS
         or email_message.content_subtype != "plain"
     )

@@ -7,7 +7,7 @@ from appeals.models.appeals import (
     Organization,
     SigningState,
 )
-from appeals.models.delivery import DeliveryEvent, ExportLog
+from appeals.models.delivery import DeliveryEvent, ExportLog, ResponseClock
 from appeals.models.mail import OutgoingEmail
 from appeals.models.signatures import (
     PRIVACY_NOTICE_VERSION,
@@ -17,10 +17,12 @@ from appeals.models.signatures import (
     normalize_email,
 )
 from appeals.models.site import DataAccessLink, IPHashKey, SiteSettings
+from appeals.models.updates import Update, UpdateText
 
 __all__ = [
     "CONFIRMATION_GRACE_AFTER_CLOSING",
     "PRIVACY_NOTICE_VERSION",
+    "ResponseClock",
     "Appeal",
     "AppealQuerySet",
     "AppealSlug",
@@ -36,5 +38,7 @@ __all__ = [
     "SignatureCountDelta",
     "SigningState",
     "SiteSettings",
+    "Update",
+    "UpdateText",
     "normalize_email",
 ]

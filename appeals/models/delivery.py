@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
@@ -55,6 +58,44 @@ class DeliveryEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.occurred_on})"
+
+
+@dataclass(frozen=True)
+class ResponseClock:
+    """Where an appeal stands with its addressee, from its delivery timeline.
+
+    Delivered and waiting (days counting), or answered (the reply after the latest
+    delivery); None while it has not been delivered.
+    """
+
+    delivered_on: date
+    reply: DeliveryEvent | None
+
+    @classmethod
+    def of(cls, events) -> "ResponseClock | None":
+        """The clock of an appeal's delivery events (in any order)."""
+        events = sorted(events, key=lambda event: (event.occurred_on, event.pk or 0))
+        deliveries = [e for e in events if e.kind == DeliveryEvent.Kind.DELIVERED]
+        if not deliveries:
+            return None
+        delivered_on = deliveries[-1].occurred_on
+        replies = [
+            event
+            for event in events
+            if event.kind == DeliveryEvent.Kind.REPLY
+            and event.occurred_on >= delivered_on
+        ]
+        return cls(delivered_on=delivered_on, reply=replies[-1] if replies else None)
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.reply is None
+
+    @property
+    def days_waiting(self) -> int:
+        """Days since the delivery, until a reply came (or until today)."""
+        end = self.reply.occurred_on if self.reply else timezone.localdate()
+        return max(0, (end - self.delivered_on).days)
 
 
 class ExportLog(models.Model):

@@ -56,6 +56,13 @@ class AbstractSignature(models.Model):
         help_text=_("Lower-cased and trimmed; one signature per address per appeal."),
     )
     country = CountryField(_("country"), blank_label=_("Choose a country"))
+    wants_updates = models.BooleanField(
+        _("updates about this appeal"),
+        default=False,
+        help_text=_(
+            "Asked for updates about this appeal by email; unticked by unsubscribing."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status, default=Status.PENDING
     )

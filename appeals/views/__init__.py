@@ -26,6 +26,7 @@ from appeals.views.signing import (
     withdraw,
     withdrawn,
 )
+from appeals.views.updates import unsubscribe, update_detail
 
 __all__ = [
     "AppealListView",
@@ -48,6 +49,8 @@ __all__ = [
     "sign",
     "signature_list",
     "thanks",
+    "unsubscribe",
+    "update_detail",
     "withdraw",
     "withdrawn",
 ]

@@ -3,7 +3,13 @@
 import pytest
 
 from appeals.mail.render import Drafts, render_email, render_queued, signature_context
-from appeals.models import OrganizationSignature, OutgoingEmail, Signature
+from appeals.models import (
+    OrganizationSignature,
+    OutgoingEmail,
+    Signature,
+    Update,
+    UpdateText,
+)
 from tests.factories import make_appeal, make_signature
 
 Kind = OutgoingEmail.Kind
@@ -11,10 +17,10 @@ Kind = OutgoingEmail.Kind
 pytestmark = pytest.mark.django_db
 
 
-def written_directly(kind: str, signature) -> tuple:
+def written_directly(kind: str, signature, update=None) -> tuple:
     email = render_email(
         f"appeals/email/{kind}",
-        signature_context(signature),
+        signature_context(signature, update),
         language=signature.language,
         to=signature.email,
     )
@@ -60,3 +66,31 @@ def test_each_email_written_from_a_draft_is_the_one_written_directly():
         for s in signatures[:4]
     }
     assert len(bodies) == 4  # Each with its own links.
+
+
+def test_each_update_written_from_a_draft_is_the_one_written_directly():
+    appeal = make_appeal(title="Free them")
+    version = make_appeal(title="Звільніть їх", translation_of=appeal, slug="uk-v")
+    update = Update.objects.create(
+        appeal=appeal, title="Delivered {{ x }}", body="We handed it *over*."
+    )
+    UpdateText.objects.create(
+        update=update, appeal_version=version, title="Передано", body="Сьогодні."
+    )
+    signatures = [
+        make_signature(appeal, language="en"),
+        make_signature(appeal, language="uk", appeal_version=version),
+        make_signature(appeal, language="en", appeal_version=version),
+        make_signature(appeal, language="uk"),
+    ]
+    drafts = Drafts()
+
+    for signature in signatures * 2:
+        message = OutgoingEmail(kind=Kind.UPDATE, signature=signature, update=update)
+
+        email = render_queued(message, drafts=drafts)
+
+        assert written(email) == written_directly(Kind.UPDATE, signature, update)
+        assert email.extra_headers["List-Unsubscribe-Post"] == (
+            "List-Unsubscribe=One-Click"
+        )
