@@ -200,9 +200,9 @@ MAIL_LEASE_SECONDS = env.int("MAIL_LEASE_SECONDS", default=120)
 MAIL_KEEP_DAYS = env.int("MAIL_KEEP_DAYS", default=7)
 MAIL_KEEP_FAILED_DAYS = env.int("MAIL_KEEP_FAILED_DAYS", default=30)
 # Signatures one task of an update's fan-out queues emails for (README, "Updates").
-UPDATE_SLICE_SIZE = env.int("UPDATE_SLICE_SIZE", default=10_000)
+UPDATE_SLICE_SIZE = env.int("UPDATE_SLICE_SIZE", default=20_000)
 # The share of its time a fan-out spends writing; it rests the rest, for signing.
-UPDATE_FAN_OUT_SHARE = env.float("UPDATE_FAN_OUT_SHARE", default=0.3)
+UPDATE_FAN_OUT_SHARE = env.float("UPDATE_FAN_OUT_SHARE", default=0.5)
 
 
 # --- Background tasks --------------------------------------------------------

@@ -1,8 +1,9 @@
 """The mailer: `manage.py send_due_emails --watch`, beside the web servers.
 
-One main thread takes in what signature rows owe (see intake) and watches over
-MAIL_CONNECTIONS sender threads, each with its own connection to the mail server
-and to the database (see sender). Nothing that fails ends it: a database restart,
+One main thread takes in what signature rows owe (see intake) and what updates
+going out owe (see fanout), and watches over MAIL_CONNECTIONS sender threads,
+each with its own connection to the mail server and to the database (see
+sender). Nothing that fails ends it: a database restart,
 Redis or the mail server being down are logged, waited out and resumed from. On
 SIGTERM it finishes the messages in flight, gives back the rest of its claims and
 exits within seconds; if it is killed instead, its claims come back by themselves
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from appeals.mail import intake
+from appeals.mail import fanout, intake
 from appeals.mail.sender import Pace, Sender, ServerUnreachable, give_back
 from appeals.models import OutgoingEmail
 
@@ -53,6 +54,8 @@ def send_queued() -> PassReport:
     """
     while intake.take_in():
         pass
+    while fanout.take_in_update():
+        pass
     sender = Sender(mailer_id=mailer_id(), stop=threading.Event(), pace=Pace(0))
     try:
         while sender.send_batch():
@@ -81,6 +84,7 @@ class Mailer:
         self.pace = Pace(settings.MAIL_MAX_PER_SECOND)
         self.senders: dict[threading.Thread, Sender] = {}
         self.started = 0
+        self.next_slice_at = 0.0  # When an update's fan-out may write again.
 
     def request_stop(self) -> None:
         """Ask the mailer to stop within seconds; safe to call from a signal handler."""
@@ -95,10 +99,28 @@ class Mailer:
                 taken = self.guarded(intake.take_in, "taking in signatures", 0)
                 if taken:
                     self.work.set()
+                if time.monotonic() >= self.next_slice_at:
+                    self.fan_out()
                 if taken < intake.BATCH_SIZE:
-                    time.sleep(POLL_SECONDS)
+                    pause = min(POLL_SECONDS, self.next_slice_at - time.monotonic())
+                    time.sleep(max(pause, 0.01))
         finally:
             self.shut_down()
+
+    def fan_out(self) -> None:
+        """Queue a slice of an update's emails, then rest a while (see fanout).
+
+        Signing shares the machine: the fan-out writes at most
+        UPDATE_FAN_OUT_SHARE of the time.
+        """
+        began = time.monotonic()
+        if self.guarded(fanout.take_in_update, "queueing an update", False):
+            self.work.set()
+            share = settings.UPDATE_FAN_OUT_SHARE
+            rest = (time.monotonic() - began) * (1 - share) / share
+        else:
+            rest = POLL_SECONDS  # None is going out: look again shortly.
+        self.next_slice_at = time.monotonic() + rest
 
     def keep_senders_running(self) -> None:
         """Start senders up to MAIL_CONNECTIONS, in place of any that died."""

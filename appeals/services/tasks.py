@@ -7,7 +7,7 @@ database for `manage.py db_worker`, and the mailer sends queued emails by itself
 ask which of the two it is.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.tasks import TaskResultStatus, task, task_backends
@@ -22,16 +22,6 @@ from appeals.services import counting
 def run_in_request() -> bool:
     """Whether tasks run at once, inside the request that queues them."""
     return isinstance(task_backends["default"], ImmediateBackend)
-
-
-def enqueue_at(task, *args, at: datetime) -> None:
-    """Queue a task to run at a given time, for the task worker.
-
-    Where tasks run in the request (development, tests) nothing can wait: the
-    task runs when its time has come only with a worker (`make serve`).
-    """
-    if not run_in_request():
-        task.using(run_after=at).enqueue(*args)
 
 
 def send_mail_in_request() -> None:
