@@ -42,7 +42,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -51,10 +50,10 @@ from run import (
     BASE_DIR,
     POSTGRES,
     PYTHON,
-    RESULTS_DIR,
     Site,
     free_port,
     log,
+    run_part,
     sign_env,
 )
 
@@ -757,39 +756,9 @@ def report_lines(mail: dict) -> list[str]:
 
 
 def main() -> int:
-    """`make bench-mail`: the mail part alone, on a fresh site of its own."""
-    if not shutil.which("redis-cli"):
-        raise SystemExit("redis-cli is needed: apt-get install redis-tools")
+    """`make bench-mail`: this part alone, on a fresh site of its own."""
     signatures = int(os.environ.get("BENCH_SIGNATURES", 10_000))
-    site = Site()
-    log(f"database {site.database}, gunicorn on port {site.port}")
-    results: dict = {
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "started_at": datetime.now(UTC).isoformat(),
-        "signatures": signatures,
-    }
-    try:
-        site.create()
-        site.add_signatures(signatures)
-        site.start()
-        results["mail"] = measure(site)
-    finally:
-        site.drop()
-    results["verdicts"] = verdicts(results["mail"])
-    lines = [
-        f"appealsite mail benchmark: {results['machine']['cpus']} CPUs, "
-        f"{signatures:,} signatures",
-        *report_lines(results["mail"]),
-        "",
-    ]
-    for name, verdict in results["verdicts"].items():
-        lines.append(f"  [{'ok' if verdict['met'] else 'MISSED'}] {name}")
-    sys.stdout.write("\n".join(lines) + "\n")
-    out = RESULTS_DIR / f"{results['started_at'][:19].replace(':', '')}-mail.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    log(f"saved {out.relative_to(BASE_DIR)}")
-    return 0 if all(v["met"] for v in results["verdicts"].values()) else 1
+    return run_part("mail", sys.modules[__name__], signatures=signatures)
 
 
 if __name__ == "__main__":

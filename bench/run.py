@@ -734,5 +734,43 @@ def report(results: dict) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def run_part(part: str, module, *, signatures: int) -> int:
+    """Run one part of the benchmark on a fresh site of its own (`make bench-<part>`).
+
+    `module` gives measure(site), verdicts(result) and report_lines(result).
+    """
+    if not shutil.which("redis-cli"):
+        raise SystemExit("redis-cli is needed: apt-get install redis-tools")
+    site = Site()
+    log(f"database {site.database}, gunicorn on port {site.port}")
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "started_at": datetime.now(UTC).isoformat(),
+        "signatures": signatures,
+    }
+    try:
+        site.create()
+        site.add_signatures(signatures)
+        site.start()
+        results[part] = module.measure(site)
+    finally:
+        site.drop()
+    results["verdicts"] = module.verdicts(results[part])
+    lines = [
+        f"appealsite {part} benchmark: {results['machine']['cpus']} CPUs, "
+        f"{signatures:,} signatures",
+        *module.report_lines(results[part]),
+        "",
+    ]
+    for name, verdict in results["verdicts"].items():
+        lines.append(f"  [{'ok' if verdict['met'] else 'MISSED'}] {name}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    out = RESULTS_DIR / f"{results['started_at'][:19].replace(':', '')}-{part}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    log(f"saved {out.relative_to(BASE_DIR)}")
+    return 0 if all(v["met"] for v in results["verdicts"].values()) else 1
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,17 +16,15 @@ The check: one queued email per opted-in signature, none twice.
     python bench/updates.py    # a fresh site with BENCH_SIGNATURES (1,000,000)
 """
 
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from run import BASE_DIR, PYTHON, RESULTS_DIR, SLUG, Site, log, sign_env, wrk
+from run import BASE_DIR, PYTHON, SLUG, Site, log, run_part, sign_env, wrk
 
 SLICE_SECONDS = 5
 TIMEOUT = 600
@@ -169,36 +167,9 @@ def report_lines(result: dict) -> list[str]:
 
 
 def main() -> int:
+    """`make bench-updates`: this part alone, on a fresh site of its own."""
     signatures = int(os.environ.get("BENCH_SIGNATURES", 1_000_000))
-    site = Site()
-    log(f"database {site.database}, gunicorn on port {site.port}")
-    results: dict = {
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "started_at": datetime.now(UTC).isoformat(),
-        "signatures": signatures,
-    }
-    try:
-        site.create()
-        site.add_signatures(signatures)
-        site.start()
-        results["updates"] = measure(site)
-    finally:
-        site.drop()
-    results["verdicts"] = verdicts(results["updates"])
-    lines = [
-        f"appealsite updates benchmark: {results['machine']['cpus']} CPUs, "
-        f"{signatures:,} signatures",
-        *report_lines(results["updates"]),
-        "",
-    ]
-    for name, verdict in results["verdicts"].items():
-        lines.append(f"  [{'ok' if verdict['met'] else 'MISSED'}] {name}")
-    sys.stdout.write("\n".join(lines) + "\n")
-    out = RESULTS_DIR / f"{results['started_at'][:19].replace(':', '')}-updates.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    log(f"saved {out.relative_to(BASE_DIR)}")
-    return 0 if all(v["met"] for v in results["verdicts"].values()) else 1
+    return run_part("updates", sys.modules[__name__], signatures=signatures)
 
 
 if __name__ == "__main__":
