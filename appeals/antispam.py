@@ -140,7 +140,10 @@ def within_limit(limit: Limit, *scope) -> bool:
     """Count one more event for this scope; False once the window's limit is passed.
 
     The counter lives in the shared cache (Redis in production), so all app
-    servers count together.
+    servers count together. A fixed window, counted as the request happens: right
+    for throttling requests (typo reports, logins). Signatures are screened with
+    rate_limit_reasons() instead, which counts each one in the window of the
+    moment it was made, however late the mailer screens it.
     """
     return within_limits([(limit, scope)])[0]
 
