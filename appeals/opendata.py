@@ -5,16 +5,24 @@ Only what the appeal page already shows: never anything about a signer.
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, time
 from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
-from appeals.models import Appeal, OrganizationSignature
+from appeals.models import (
+    Appeal,
+    OrganizationSignature,
+    ResponseClock,
+    ResponseStatus,
+    Update,
+)
+from appeals.timeline import public_updates, timeline_prefetches
 
 # Long enough to let a CDN or nginx absorb a spike, short enough to stay current.
 PUBLIC_MAX_AGE_SECONDS = 10
@@ -45,6 +53,7 @@ def appeals_for_data(*, include_translations: bool = False):
                 ),
                 to_attr="public_cosignatures",
             ),
+            *timeline_prefetches(),
         )
     )
 
@@ -83,8 +92,62 @@ def appeal_data(appeal: Appeal) -> dict:
             {"language": version.language, "url": version.canonical_url}
             for version in appeal.other_language_versions()
         ],
+        "updates": [
+            update_data(update, appeal=appeal) for update in public_updates(appeal)
+        ],
+        "response": response_data(original.response_clock),
         "updated_at": max(appeal.last_changed_at, original.last_changed_at),
     }
+
+
+def update_data(update: Update, *, appeal: Appeal) -> dict:
+    """A published update, in the language version `appeal` (its title, its page)."""
+    text = update.text_for(appeal)
+    return {
+        "title": text.title,
+        "published_at": update.published_at,
+        "url": text.canonical_url,
+    }
+
+
+def response_data(clock: ResponseClock | None) -> dict:
+    """Where the appeal stands with its addressee: the response clock's dates.
+
+    `days_waiting` counts from the latest delivery until the reply, or until today
+    while there is none.
+    """
+    if clock is None:
+        return {
+            "status": ResponseStatus.NOT_DELIVERED,
+            "delivered_on": None,
+            "days_waiting": None,
+            "replied_on": None,
+            "reply_summary": None,
+        }
+    return {
+        "status": clock.status,
+        "delivered_on": clock.delivered_on,
+        "days_waiting": clock.days_waiting,
+        "replied_on": clock.reply.occurred_on if clock.reply else None,
+        "reply_summary": clock.reply_summary or None,
+    }
+
+
+def changed_at(appeal: Appeal) -> datetime:
+    """When the appeal's data last changed, for Last-Modified: the appeal, its
+    count, its updates, its delivery record; and today's start while the days
+    waiting for a reply are counting."""
+    original = appeal.original
+    times = [appeal.last_changed_at, original.last_changed_at]
+    for update in public_updates(appeal):
+        times += [update.published_at, update.updated_at]
+    times += [event.created_at for event in original.delivery_events.all()]
+    clock = original.response_clock
+    if clock is not None and clock.is_waiting:
+        times.append(
+            timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+        )
+    return max(times)
 
 
 def count_data(slug: str) -> dict | None:

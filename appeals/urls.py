@@ -29,7 +29,13 @@ urlpatterns = [
     path("appeals.json", views.appeals_json, name="list_json"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
     path("appeals/<slug:slug>/embed/", views.embed, name="embed"),
-    path("appeals/<slug:slug>/updates/<int:pk>/", views.update_detail, name="update"),
+    # An update's page: its email sends every subscriber there at once.
+    path(
+        "appeals/<slug:slug>/updates/<int:pk>/",
+        cached_page(views.update_detail),
+        name="update",
+    ),
+    path("appeals/<slug:slug>/feed/", views.appeal_feed, name="feed"),
     path("appeals/<slug:slug>/card.png", views.share_card, name="card"),
     path("my-data/", views.my_data_request, name="my_data_request"),
     path("my-data/<str:token>/", views.my_data, name="my_data"),

@@ -17,6 +17,8 @@ from appeals.models import (
     OrganizationSignature,
     OutgoingEmail,
     Signature,
+    Update,
+    UpdateText,
 )
 from community.models import TypoReport, VolunteerApplication
 from tests.factories import make_appeal, make_organization, make_signature
@@ -50,11 +52,27 @@ def every_state():
     Signature.objects.filter(pk=anonymized.pk).update(
         **Signature.ERASED_VALUES, email_normalized="", ip_hash=""
     )
-    for state in OutgoingEmail.State.values:
+    translation = make_appeal(language="uk", translation_of=appeal)
+    for state in Update.State.values:
+        update = Update.objects.create(
+            appeal=appeal, title=f"Update {state}", body="**Words**", state=state
+        )
+        UpdateText.objects.create(
+            update=update, appeal_version=translation, title="Оновлення", body="Слова"
+        )
+    updates, signatures = list(Update.objects.all()), list(Signature.objects.all())
+    for number, state in enumerate(OutgoingEmail.State.values):
         OutgoingEmail.objects.create(
             kind="confirm", signature=Signature.objects.first(), state=state
         )
         OutgoingEmail.objects.create(kind="data_access", to="a@b.example", state=state)
+        OutgoingEmail.objects.create(
+            kind="update",
+            update=updates[number % len(updates)],
+            signature=signatures[number // len(updates)],
+            state=state,
+            last_error="550 No such user",
+        )
     for status in TypoReport.Status.values:
         TypoReport.objects.create(
             page_url="/appeals/x/", selected_text="teh", language="en", status=status
@@ -93,6 +111,11 @@ def test_every_admin_page_answers_for_every_role(django_user_model, groups):
         pages += [
             reverse("admin:{}_{}_change".format(*info), args=[pk])
             for pk in model._default_manager.values_list("pk", flat=True)[:30]
+        ]
+    for pk in Update.objects.values_list("pk", flat=True):  # An update's tools.
+        pages += [
+            reverse(f"admin:appeals_update_{tool}", args=[pk])
+            for tool in ["preview", "send", "progress"]
         ]
 
     broken = {

@@ -10,7 +10,13 @@ from django.utils import timezone
 from PIL import Image
 
 from appeals import localcache
-from appeals.models import Appeal, OrganizationSignature
+from appeals.models import (
+    Appeal,
+    DeliveryEvent,
+    OrganizationSignature,
+    Update,
+    UpdateText,
+)
 from appeals.services import record_former_slug
 from tests.factories import make_appeal, make_organization, make_signature
 
@@ -156,6 +162,14 @@ def test_appeal_json_has_the_documented_fields_and_no_signer_data(client, appeal
             {"name": "Coastal Rights", "url": "https://cr.example.org/"}
         ],
         "translations": [],
+        "updates": [],
+        "response": {
+            "status": "not_delivered",
+            "delivered_on": None,
+            "days_waiting": None,
+            "replied_on": None,
+            "reply_summary": None,
+        },
         "updated_at": data["updated_at"],
     }
     assert ISO_8601.match(data["published_at"])
@@ -210,7 +224,7 @@ def test_appeals_json_pages_link_to_each_other(client):
 def test_appeals_json_queries_stay_constant(client, django_assert_num_queries):
     def add():
         appeal = make_appeal(authors=[make_organization(), make_organization()])
-        make_appeal(translation_of=appeal, language="uk")
+        translation = make_appeal(translation_of=appeal, language="uk")
         OrganizationSignature.objects.create(
             appeal=appeal,
             organization_name="X",
@@ -220,9 +234,21 @@ def test_appeals_json_queries_stay_constant(client, django_assert_num_queries):
             status="confirmed",
             is_approved=True,
         )
+        DeliveryEvent.objects.create(
+            appeal=appeal, kind="delivered", occurred_on=timezone.localdate()
+        )
+        update = Update.objects.create(
+            appeal=appeal, title="Delivered", body="Today.", published_at=timezone.now()
+        )
+        UpdateText.objects.create(
+            update=update,
+            appeal_version=translation,
+            title="Передано",
+            body="Сьогодні.",
+        )
 
     add()
-    with django_assert_num_queries(5) as few:
+    with django_assert_num_queries(8) as few:
         client.get("/appeals.json")
     for _ in range(6):
         add()

@@ -1,3 +1,9 @@
-"""Staff work here: appeals and their workflow, moderation, exports, the mail queue."""
+"""Staff work here: appeals and their workflow, moderation, exports, the mail queue,
+updates to signers."""
 
-from appeals.admin import appeals, mail, signatures  # noqa: F401  (registers the admins)
+from appeals.admin import (  # noqa: F401  (registers the admins)
+    appeals,
+    mail,
+    signatures,
+    updates,
+)

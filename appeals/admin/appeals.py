@@ -4,11 +4,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from appeals import services
 from appeals.admin.exports import AppealExportsMixin
+from appeals.admin.updates import write_update_url
 from appeals.models import (
     Appeal,
     AppealSlug,
@@ -47,6 +49,39 @@ class DeliveryEventInline(admin.StackedInline):
     model = DeliveryEvent
     extra = 0
     fields = ["kind", "occurred_on", "channel", "signature_count", "text", "document"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self._may_write_update(request, obj):
+            fields = [*fields, "update_about_this"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if self._may_write_update(request, obj):
+            fields = [*fields, "update_about_this"]
+        return fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("appeal")  # Its link.
+
+    def _may_write_update(self, request, appeal) -> bool:
+        # Updates are written on the original, which holds the timeline.
+        return (
+            appeal is not None
+            and appeal.translation_of_id is None
+            and request.user.has_perm("appeals.add_update")
+        )
+
+    @admin.display(description=gettext_lazy("update to signers"))
+    def update_about_this(self, event):
+        if event.pk is None:
+            return _("Save the event first.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            write_update_url(event),
+            _("Write an update about this"),
+        )
 
 
 class PublishForm(forms.Form):

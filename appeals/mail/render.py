@@ -52,7 +52,10 @@ def still_needed(message: OutgoingEmail) -> bool:
     """
     signature = message.about
     if signature is None:
-        return message.kind not in SIGNATURE_KINDS and bool(message.to)
+        # Written at once, with its address: an email about no signature, or the
+        # test of an update that staff send to themselves (services.send_test).
+        is_test = message.kind == OutgoingEmail.Kind.UPDATE and not message.update_id
+        return bool(message.to) and (message.kind not in SIGNATURE_KINDS or is_test)
     if not signature.email:
         return False  # Erased.
     if message.kind == OutgoingEmail.Kind.CONFIRM:

@@ -7,7 +7,12 @@ from appeals.models.appeals import (
     Organization,
     SigningState,
 )
-from appeals.models.delivery import DeliveryEvent, ExportLog, ResponseClock
+from appeals.models.delivery import (
+    DeliveryEvent,
+    ExportLog,
+    ResponseClock,
+    ResponseStatus,
+)
 from appeals.models.mail import OutgoingEmail
 from appeals.models.signatures import (
     PRIVACY_NOTICE_VERSION,
@@ -23,6 +28,7 @@ __all__ = [
     "CONFIRMATION_GRACE_AFTER_CLOSING",
     "PRIVACY_NOTICE_VERSION",
     "ResponseClock",
+    "ResponseStatus",
     "Appeal",
     "AppealQuerySet",
     "AppealSlug",

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -14,6 +15,9 @@ from django_countries.fields import CountryField
 from appeals.links import absolute_url
 from appeals.models.site import SiteSettings
 from appeals.rendering import render_markdown
+
+if TYPE_CHECKING:
+    from appeals.models.delivery import ResponseClock
 
 CONFIRMATION_GRACE_AFTER_CLOSING = timedelta(hours=24)
 
@@ -87,6 +91,14 @@ class AppealQuerySet(models.QuerySet):
     def originals(self) -> "AppealQuerySet":
         """Appeals that are not translations of another."""
         return self.filter(translation_of__isnull=True)
+
+    def awaiting_reply(self) -> "AppealQuerySet":
+        """Appeals delivered and not answered since, with their `delivered_on`
+        (what Appeal.response_clock says of one)."""
+        from appeals.models.delivery import awaiting_reply  # It builds on this module.
+
+        annotations, waiting = awaiting_reply()
+        return self.annotate(**annotations).filter(waiting)
 
     def with_authors(self) -> "AppealQuerySet":
         """Fetch the authoring organizations, in order, in one extra query."""
@@ -325,6 +337,16 @@ class Appeal(models.Model):
         """The issuing organizations, in order; a translation names the original's."""
         authorships = self.original.authorships.all()
         return [authorship.organization for authorship in authorships]
+
+    @cached_property
+    def response_clock(self) -> "ResponseClock | None":
+        """Where the appeal stands with its addressee; None until it is delivered.
+
+        From the original's delivery events: prefetch them for a list.
+        """
+        from appeals.models.delivery import ResponseClock  # It builds on this module.
+
+        return ResponseClock.of(self.original.delivery_events.all())
 
     @property
     def progress_percent(self) -> int | None:

@@ -1,13 +1,18 @@
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appeals.models.appeals import Appeal
+
+# How much of a reply the response clock quotes (on the page, in the JSON).
+SUMMARY_LENGTH = 200
 
 
 class DeliveryEvent(models.Model):
@@ -59,6 +64,51 @@ class DeliveryEvent(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} ({self.occurred_on})"
 
+    @property
+    def summary(self) -> str:
+        """The text's beginning on one line, cut at a word near SUMMARY_LENGTH."""
+        text = " ".join(self.text.split())
+        if len(text) <= SUMMARY_LENGTH:
+            return text
+        cut = text[: SUMMARY_LENGTH + 1]
+        cut = cut.rsplit(" ", 1)[0] if " " in cut else cut[:SUMMARY_LENGTH]
+        return cut.rstrip(" ,.;:–-") + "…"
+
+    @property
+    def is_summarized(self) -> bool:
+        """Whether the summary leaves part of the text out."""
+        return len(" ".join(self.text.split())) > SUMMARY_LENGTH
+
+
+class ResponseStatus(StrEnum):
+    """Where an appeal stands with its addressee, as the JSON names it."""
+
+    NOT_DELIVERED = "not_delivered"
+    AWAITING_REPLY = "awaiting_reply"
+    REPLIED = "replied"
+
+
+def awaiting_reply() -> tuple[dict, Q]:
+    """The annotations and the filter of appeals delivered and not answered since.
+
+    The same rule as ResponseClock.of, in SQL (AppealQuerySet.awaiting_reply): a
+    reply counts if it came on or after the latest delivery.
+    """
+    annotations = {
+        "delivered_on": Max(
+            "delivery_events__occurred_on",
+            filter=Q(delivery_events__kind=DeliveryEvent.Kind.DELIVERED),
+        ),
+        "replied_on": Max(
+            "delivery_events__occurred_on",
+            filter=Q(delivery_events__kind=DeliveryEvent.Kind.REPLY),
+        ),
+    }
+    waiting = Q(delivered_on__isnull=False) & (
+        Q(replied_on__isnull=True) | Q(replied_on__lt=F("delivered_on"))
+    )
+    return annotations, waiting
+
 
 @dataclass(frozen=True)
 class ResponseClock:
@@ -96,6 +146,16 @@ class ResponseClock:
         """Days since the delivery, until a reply came (or until today)."""
         end = self.reply.occurred_on if self.reply else timezone.localdate()
         return max(0, (end - self.delivered_on).days)
+
+    @property
+    def status(self) -> ResponseStatus:
+        if self.is_waiting:
+            return ResponseStatus.AWAITING_REPLY
+        return ResponseStatus.REPLIED
+
+    @property
+    def reply_summary(self) -> str:
+        return self.reply.summary if self.reply else ""
 
 
 class ExportLog(models.Model):

@@ -128,9 +128,21 @@ class AbstractSignature(models.Model):
         self.email_normalized = normalize_email(self.email) if self.email else ""
 
 
+def _subscribed() -> Q:
+    """Confirmed signers who asked for updates and whose address is kept: whom an
+    update goes to (appeals.mail.fanout queues the same rows in one INSERT … SELECT)."""
+    return Q(status=AbstractSignature.Status.CONFIRMED, wants_updates=True) & ~Q(
+        email=""
+    )
+
+
 class SignatureQuerySet(models.QuerySet):
     def confirmed(self) -> "SignatureQuerySet":
         return self.filter(status=Signature.Status.CONFIRMED)
+
+    def subscribed(self) -> "SignatureQuerySet":
+        """Signatures whose signers get updates about the appeal."""
+        return self.filter(_subscribed())
 
     def public(self) -> "SignatureQuerySet":
         """Signatures whose signers chose to have their name shown."""
@@ -273,6 +285,10 @@ class Signature(AbstractSignature):
 
 
 class OrganizationSignatureQuerySet(models.QuerySet):
+    def subscribed(self) -> "OrganizationSignatureQuerySet":
+        """Co-signatures whose contacts get updates about the appeal."""
+        return self.filter(_subscribed())
+
     def public(self) -> "OrganizationSignatureQuerySet":
         """Co-signatures confirmed by email and approved by staff."""
         return self.filter(

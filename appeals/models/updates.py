@@ -6,16 +6,21 @@ who ticked "Email me updates about this appeal", each in the version they read.
 Once sent it also appears on the appeal's page, in its feed and its JSON.
 """
 
+from functools import cached_property
+from html import unescape
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from appeals.links import absolute_url
 from appeals.models.appeals import Appeal
-from appeals.models.delivery import DeliveryEvent
+from appeals.models.delivery import SUMMARY_LENGTH, DeliveryEvent
 from appeals.rendering import render_markdown
 
 
@@ -130,12 +135,18 @@ class Update(models.Model):
     def canonical_url(self) -> str:
         return absolute_url(self.get_absolute_url())
 
+    @property
+    def is_editable(self) -> bool:
+        """Whether it has not started going out: staff may still change and send it."""
+        return self.state in (self.State.DRAFT, self.State.SCHEDULED)
+
     def text_for(self, appeal_version: Appeal | None) -> "UpdateText":
         """The title and text for signers of a language version (the original's
         if that version has none)."""
         if appeal_version is not None and appeal_version.pk != self.appeal_id:
             for version in self.versions.all():
                 if version.appeal_version_id == appeal_version.pk:
+                    version.appeal_version = appeal_version  # No query for its URL.
                     return version
         return UpdateText(
             update=self, appeal_version=self.appeal, title=self.title, body=self.body
@@ -170,6 +181,23 @@ class UpdateText(models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self) -> str:
+        """The update's page in this text's language version."""
+        return reverse(
+            "appeals:update",
+            kwargs={"slug": self.appeal_version.slug, "pk": self.update_id},
+        )
+
     @property
+    def canonical_url(self) -> str:
+        return absolute_url(self.get_absolute_url())
+
+    @cached_property
     def body_html(self) -> str:
         return render_markdown(self.body)
+
+    @property
+    def summary(self) -> str:
+        """The text's beginning as plain text, for share previews."""
+        text = " ".join(unescape(strip_tags(self.body_html)).split())
+        return Truncator(text).chars(SUMMARY_LENGTH)

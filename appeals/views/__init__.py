@@ -8,6 +8,7 @@ from appeals.views.pages import (
     signature_list,
 )
 from appeals.views.public_data import (
+    appeal_feed,
     appeal_json,
     appeals_json,
     count_json,
@@ -31,6 +32,7 @@ from appeals.views.updates import unsubscribe, update_detail
 __all__ = [
     "AppealListView",
     "appeal_detail",
+    "appeal_feed",
     "appeal_json",
     "appeals_json",
     "count_json",

@@ -1,6 +1,6 @@
 """The public pages: the list of appeals, an appeal, its signatories."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,6 +13,7 @@ from appeals.forms import SignatureForm
 from appeals.links import absolute_url
 from appeals.models import Appeal, AppealQuerySet, SigningState
 from appeals.pagination import KeysetQueryForm, newest_first_page
+from appeals.timeline import timeline, timeline_prefetches
 from appeals.views.common import link_problem, public_appeal
 
 LATEST_SIGNATURES_ON_APPEAL_PAGE = 5
@@ -35,10 +36,35 @@ class AppealListView(ListView):
                     "translations",
                     queryset=Appeal.objects.published(),
                     to_attr="public_translations",
-                )
+                ),
+                "delivery_events",  # For each card's response clock.
             )
             .open_first()
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not context["is_paginated"] or context["page_obj"].number == 1:
+            context["awaiting_reply"] = awaiting_reply()
+        return context
+
+
+AWAITING_REPLY_ON_HOME_PAGE = 10
+
+
+def awaiting_reply() -> list[Appeal]:
+    """Appeals delivered and still without a reply, the longest waiting first.
+
+    Archived ones are left out: staff archive an appeal they no longer pursue.
+    """
+    return list(
+        Appeal.objects.published()
+        .originals()
+        .exclude(status=Appeal.Status.ARCHIVED)
+        .awaiting_reply()
+        .prefetch_related("delivery_events")
+        .order_by("delivered_on", "pk")[:AWAITING_REPLY_ON_HOME_PAGE]
+    )
 
 
 def can_preview(user) -> bool:
@@ -66,6 +92,7 @@ def appeal_detail(request, appeal):
 def render_appeal(request, appeal, *, form, status=200):
     """Render an appeal; a translation shares its original's signatures and state."""
     original = appeal.original
+    prefetch_related_objects([original], *timeline_prefetches())
     latest = original.signatures.confirmed().public().order_by("-pk")
     state = original.signing_state
     context = {
@@ -77,7 +104,9 @@ def render_appeal(request, appeal, *, form, status=200):
         "organization_signatures": original.organization_signatures.public().order_by(
             "confirmed_at", "pk"
         ),
-        "delivery_events": original.delivery_events.all(),
+        "response_clock": original.response_clock,
+        "timeline": timeline(appeal),
+        "feed_url": absolute_url(reverse("appeals:feed", args=[appeal.slug])),
         "language_versions": appeal.language_versions() if appeal.is_public else [],
         "canonical_url": appeal.canonical_url,
         "share_image_url": share_image_url(appeal),

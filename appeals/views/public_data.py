@@ -1,4 +1,5 @@
-"""For journalists and other sites: short links, JSON, the embed, the share card."""
+"""For journalists and other sites: short links, JSON, an appeal's feed, the embed,
+the share card."""
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from appeals import localcache, opendata
 from appeals.cards import card_png
+from appeals.feeds import AppealTimelineFeed
 from appeals.links import absolute_url
 from appeals.models import Appeal
 from appeals.views.common import public_appeal, redirect_from_former_address
@@ -45,7 +47,8 @@ def appeal_json(request, appeal):
         opendata.appeals_for_data(include_translations=True), pk=appeal.pk
     )
     data = opendata.appeal_data(appeal)
-    return opendata.json_response(request, data, last_modified=data["updated_at"])
+    last_modified = opendata.changed_at(appeal)
+    return opendata.json_response(request, data, last_modified=last_modified)
 
 
 @require_safe
@@ -78,7 +81,7 @@ def appeals_json(request):
         ),
         "results": [opendata.appeal_data(appeal) for appeal in items],
     }
-    last_modified = max((appeal.last_changed_at for appeal in items), default=None)
+    last_modified = max(map(opendata.changed_at, items), default=None)
     return opendata.json_response(request, data, last_modified=last_modified)
 
 
@@ -109,6 +112,13 @@ def _prepared_count(slug: str) -> opendata.PreparedJSON | None:
     if data is None:
         return None
     return opendata.prepare_json(data, last_modified=data["updated_at"])
+
+
+@require_safe
+@public_appeal("appeals:feed")
+def appeal_feed(request, appeal):
+    """The appeal's updates and delivery events as an Atom feed."""
+    return AppealTimelineFeed()(request, appeal=appeal)
 
 
 @xframe_options_exempt

@@ -1,8 +1,15 @@
-"""Writing emails: each one written from a draft is the one written directly."""
+"""Writing emails: each one written from a draft is the one written directly;
+which queued emails are still owed."""
 
 import pytest
 
-from appeals.mail.render import Drafts, render_email, render_queued, signature_context
+from appeals.mail.render import (
+    Drafts,
+    render_email,
+    render_queued,
+    signature_context,
+    still_needed,
+)
 from appeals.models import (
     OrganizationSignature,
     OutgoingEmail,
@@ -94,3 +101,14 @@ def test_each_update_written_from_a_draft_is_the_one_written_directly():
         assert email.extra_headers["List-Unsubscribe-Post"] == (
             "List-Unsubscribe=One-Click"
         )
+
+
+def test_a_test_of_an_update_is_owed_though_it_is_about_no_signature():
+    update = Update.objects.create(appeal=make_appeal(), title="T", body="B")
+    test = OutgoingEmail(kind=Kind.UPDATE, to="editor@example.org")
+    # An update's email to a signer is about a signature; one without is no email.
+    orphan = OutgoingEmail(kind=Kind.UPDATE, update=update, to="x@example.org")
+
+    assert still_needed(test)
+    assert not still_needed(orphan)
+    assert not still_needed(OutgoingEmail(kind=Kind.CONFIRM, to="x@example.org"))
