@@ -283,3 +283,48 @@ def test_no_serious_accessibility_violations(browser, live_server, appeal, path)
     ]
     assert serious == []
     context.close()
+
+
+def test_an_editor_sends_an_update_and_a_signer_unsubscribes_in_one_click(
+    page, live_server, appeal, django_user_model, mailoutbox, screenshot
+):
+    import_module("appeals.migrations.0016_update_roles").grant(apps, None)
+    make_signature(appeal, email="olena@example.org", wants_updates=True)
+    make_signature(appeal, email="quiet@example.org", wants_updates=False)
+    make_staff(django_user_model, "editor", "Editors")
+    staff_login(page, live_server, "editor")
+
+    page.goto(f"{live_server.url}/admin/appeals/update/add/?appeal={appeal.pk}")
+    page.locator("#id_title").fill("The appeal was delivered")
+    page.locator("#id_body").fill("We handed it to the **ministry** today.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#result_list").get_by_role(
+        "link", name="The appeal was delivered"
+    ).click()
+    page.get_by_role("link", name="Send", exact=True).click()
+    page.get_by_role("button", name="Send").click()
+    expect(
+        page.get_by_text(re.compile("sent|going out|queued", re.I)).first
+    ).to_be_visible()
+    screenshot("admin-update-progress", page)
+
+    updates = [m for m in mailoutbox if m.subject == "The appeal was delivered"]
+    assert [m.to for m in updates] == [["olena@example.org"]]
+    link = re.search(
+        rf"{re.escape(live_server.url)}/unsubscribe/\S+/", updates[0].body
+    )[0]
+    assert updates[0].extra_headers["List-Unsubscribe"] == f"<{link}>"
+
+    # The signer reads the update on the site, then stops updates in one click.
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    expect(page.get_by_role("link", name="The appeal was delivered")).to_be_visible()
+    signer = page.context.browser.new_context().new_page()  # No staff cookie.
+    signer.goto(link)
+    expect(
+        signer.get_by_text("Your signature stays counted", exact=False)
+    ).to_be_visible()
+    signer.get_by_role("button", name="No more updates about this appeal").click()
+    expect(
+        signer.get_by_text("you will get no more updates", exact=False)
+    ).to_be_visible()
+    assert not Signature.objects.get(email="olena@example.org").wants_updates
