@@ -8,6 +8,7 @@ carries a category, `appeal` or `update`, so a consumer that wants only new
 appeals can keep to those.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -41,16 +42,26 @@ class Entry:
     categories: tuple[str, ...] = ()
 
 
+# Characters XML cannot hold at all: staff text pasted from a word processor may
+# carry one (a manual line break is U+000B), and the whole feed would fail.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: str | None) -> str | None:
+    """Text a feed can carry: characters XML cannot hold become spaces."""
+    return NOT_IN_XML.sub(" ", value) if value else value
+
+
 class EntryFeed(Feed):
     """A feed of Entry items."""
 
     feed_type = Atom1Feed
 
     def item_title(self, entry):
-        return entry.title
+        return xml_text(entry.title)
 
     def item_description(self, entry):
-        return entry.description
+        return xml_text(entry.description)
 
     def item_link(self, entry):
         return entry.link
@@ -62,7 +73,7 @@ class EntryFeed(Feed):
         return entry.updated
 
     def item_author_name(self, entry):
-        return entry.author
+        return xml_text(entry.author)
 
     def item_categories(self, entry):
         return entry.categories
@@ -156,10 +167,10 @@ class AppealTimelineFeed(EntryFeed):
         return super().get_feed(appeal, request)
 
     def title(self, appeal):
-        return _("Updates on “%(title)s”") % {"title": appeal.title}
+        return xml_text(_("Updates on “%(title)s”") % {"title": appeal.title})
 
     def subtitle(self, appeal):
-        return appeal.summary
+        return xml_text(appeal.summary)
 
     def link(self, appeal):
         return appeal.canonical_url

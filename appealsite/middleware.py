@@ -32,6 +32,9 @@ class ForwardedHeadersMiddleware:
         return self.get_response(request)
 
 
+ASCII = {"us-ascii", "ascii"}
+
+
 class FormEncodingMiddleware:
     """Answer 400 to a form sent in another encoding than UTF-8, before it is read.
 
@@ -47,6 +50,10 @@ class FormEncodingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.encoding is not None and request.encoding.lower() in ASCII:
+            # A subset of UTF-8: what some mail programs send for one-click
+            # unsubscribing (RFC 8058) is read as the UTF-8 it is.
+            request.encoding = "utf-8"
         # The rule Django reads forms by (HttpRequest._load_post_and_files).
         if (
             request.method == "POST"

@@ -704,4 +704,5 @@ UK = {
     "Yes, send another": "Так, надіслати ще одну",
     "Back": "Назад",
     "About the appeal “%(appeal)s”. State: %(state)s.": "Про звернення «%(appeal)s». Стан: %(state)s.",
+    "This step is not possible now.": "Цей крок зараз неможливий.",
 }

@@ -462,7 +462,7 @@ def test_a_refused_step_says_why(editor, appeal):
 
     response = editor.post(url("step", update, "resume"), follow=True)
 
-    assert "Only a paused update can be resumed." in response.content.decode()
+    assert "This step is not possible now." in response.content.decode()
     assert not LogEntry.objects.exists()
 
 
@@ -533,3 +533,58 @@ def test_only_a_draft_may_be_deleted(editor, appeal):
     )
 
     assert list(Update.objects.all()) == [sent]
+
+
+# Found by attacking it.
+
+
+def test_an_update_that_went_out_in_full_cannot_be_cancelled(editor, appeal):
+    update = going_out(appeal, [(EmailState.SENT, {})])
+    Update.objects.filter(pk=update.pk).update(
+        state=State.SENT, finished_at=timezone.now()
+    )
+
+    editor.post(url("step", update, "cancel"))
+
+    update.refresh_from_db()
+    assert update.state == State.SENT
+
+
+@pytest.mark.parametrize("query", ["?appeal=%C2%B2", "?appeal=99999999999999999999"])
+def test_a_strange_appeal_in_the_address_gives_the_plain_form(editor, query):
+    response = editor.get(reverse("admin:appeals_update_add") + query)
+
+    assert response.status_code == 200
+
+
+def test_control_characters_pasted_into_an_update_are_dropped(editor, appeal):
+    editor.post(
+        reverse("admin:appeals_update_add"),
+        {
+            "appeal": appeal.pk,
+            "title": "Delivered\x0btoday",
+            "body": "Line one\x0bstill\x0c one",
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+        },
+    )
+
+    update = Update.objects.get()
+    assert (update.title, update.body) == ("Deliveredtoday", "Line onestill one")
+
+
+def test_two_updates_scheduled_for_the_same_evening_ask_first(
+    editor, appeal, django_capture_on_commit_callbacks
+):
+    day = (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%d")
+    first, second = make_update(appeal), make_update(appeal, title="Second")
+    for update, at in [(first, "19:00"), (second, "19:05")]:
+        with django_capture_on_commit_callbacks(execute=True):
+            editor.post(
+                url("send", update),
+                {"send_at": f"{day}T{at}", "time_zone": "Europe/Kyiv"},
+            )
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == (State.SCHEDULED, State.DRAFT)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appeals.models import Appeal, DeliveryEvent, ResponseClock, Update, UpdateText
+from appeals.services import updates
 from tests.factories import make_appeal, make_organization
 
 pytestmark = pytest.mark.django_db
@@ -195,7 +196,10 @@ def test_a_translation_shows_the_update_in_its_own_language(appeal):
 
 
 def test_dates_on_the_page_carry_no_microseconds(appeal):
-    published_update(appeal, published_at=timezone.now().replace(microsecond=123456))
+    published_update(
+        appeal,
+        published_at=timezone.now().replace(microsecond=123456) - timedelta(seconds=1),
+    )
     Appeal.objects.filter(pk=appeal.pk).update(
         published_at=timezone.now().replace(microsecond=654321) - timedelta(days=1)
     )
@@ -658,3 +662,35 @@ def test_a_new_update_makes_a_conditional_json_request_fetch_again(client, appea
     again = client.get("/appeals/free-the-press.json", HTTP_IF_MODIFIED_SINCE=since)
     assert again.status_code == 200
     assert len(again.json()["updates"]) == 1
+
+
+# Found by attacking it.
+
+
+def test_a_cancelled_update_is_taken_off_the_site(client, appeal):
+    update = published_update(appeal, title="Mistaken update naming a witness")
+    updates.cancel_update(update=update)
+
+    page = client.get(reverse("appeals:update", args=[appeal.slug, update.pk]))
+    feed = client.get(reverse("appeals:feed", args=[appeal.slug]))
+    data = client.get(reverse("appeals:json", args=[appeal.slug])).json()
+
+    assert page.status_code == 404
+    assert b"naming a witness" not in feed.content
+    assert data["updates"] == []
+
+
+@pytest.mark.parametrize("field", ["title", "body"])
+def test_a_control_character_in_staff_text_does_not_break_the_feeds(
+    client, appeal, field
+):
+    published_update(appeal, **{field: "Delivered\x0btoday"})
+    DeliveryEvent.objects.create(
+        appeal=appeal,
+        kind=DeliveryEvent.Kind.REPLY,
+        occurred_on=timezone.localdate(),
+        text="We refuse.\x0bThe Ministry",
+    )
+
+    assert client.get(reverse("appeals:feed", args=[appeal.slug])).status_code == 200
+    assert client.get("/feeds/appeals/").status_code == 200

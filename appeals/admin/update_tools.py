@@ -251,7 +251,8 @@ class UpdateToolsMixin:
             self.message_user(request, _("This update is already going out."))
             return redirect("admin:appeals_update_progress", update.pk)
         form = SendForm(request.POST if request.method == "POST" else None)
-        recent = updates.recently_sent(update)
+        at = form.cleaned_data["at"] if form.is_valid() else None
+        recent = updates.recently_sent(update, at=at)
         if request.method == "POST" and form.is_valid():
             if recent is None or form.cleaned_data["confirmed"]:
                 return self._send(request, update, form.cleaned_data["at"])
@@ -321,6 +322,11 @@ class UpdateToolsMixin:
         update = self._update(request, pk, send=True)
         if step not in STEPS:
             raise Http404
+        if step not in available_steps(update, update_progress(update)):
+            self.message_user(
+                request, _("This step is not possible now."), messages.ERROR
+            )
+            return redirect("admin:appeals_update_progress", update.pk)
         _label, service, done = STEPS[step]
         try:
             count = service(update=update)

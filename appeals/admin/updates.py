@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals.admin.update_tools import UpdateToolsMixin
+from appeals.forms import tidy_line, tidy_text
 from appeals.models import Appeal, DeliveryEvent, Update, UpdateText
 
 State = Update.State
@@ -47,10 +48,24 @@ def _appeal_id(request, update: Update | None) -> int | None:
     if update is not None:
         return update.appeal_id
     value = request.POST.get("appeal") or request.GET.get("appeal") or ""
-    return int(value) if value.isdigit() else None
+    # ASCII digits only ("²" is a digit to Python), and a real id's size.
+    return (
+        int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    )
 
 
-class UpdateForm(forms.ModelForm):
+class TidyTextForm(forms.ModelForm):
+    """Titles and texts as signers get them: no hidden or control characters
+    (pasted from a word processor, they would break an email or a feed)."""
+
+    def clean_title(self):
+        return tidy_line(self.cleaned_data["title"])
+
+    def clean_body(self):
+        return tidy_text(self.cleaned_data["body"])
+
+
+class UpdateForm(TidyTextForm):
     class Meta:
         model = Update
         fields = ["appeal", "delivery_event", "title", "body"]
@@ -96,6 +111,7 @@ class UpdateTextInline(admin.StackedInline):
     """The update's title and text for the signers of each translation."""
 
     model = UpdateText
+    form = TidyTextForm
     formset = UpdateTextFormSet
     fields = ["appeal_version", "title", "body"]
 

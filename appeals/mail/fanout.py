@@ -17,6 +17,8 @@ signer unsubscribed, withdrew, was rejected) is decided when it is sent, as for
 every email.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -63,6 +65,52 @@ def take_in_update() -> bool:
             ]
         )
     return True
+
+
+def queue_for_late_signer(signature: Signature | OrganizationSignature) -> int:
+    """Queue the updates a signature confirmed just now would have had.
+
+    The fan-out queues the signers confirmed when it reaches them; one who signed
+    before the update went out but confirmed after the fan-out passed (the email
+    was late, a moderator released it) gets it here. Updates of the last week only,
+    as a confirmation link lasts a week. The unique constraint keeps it once.
+    """
+    if not signature.wants_updates or not signature.email:
+        return 0
+    late_for = Update.objects.filter(
+        appeal_id=signature.appeal_id,
+        state__in=[State.SENDING, State.PAUSED, State.SENT],
+        published_at__gte=timezone.now() - LATE_SIGNERS_DAYS,
+    )
+    if isinstance(signature, Signature):
+        late_for = late_for.filter(
+            last_signature_id__gte=signature.pk, queued_up_to__gte=signature.pk
+        )
+        link = "signature"
+    else:
+        late_for = late_for.filter(finished_at__isnull=False)
+        link = "organization_signature"
+    emails = OutgoingEmail.objects.bulk_create(
+        [
+            OutgoingEmail(
+                kind=OutgoingEmail.Kind.UPDATE,
+                priority=OutgoingEmail.Priority.BULK,
+                state=OutgoingEmail.State.HELD
+                if update.state == State.PAUSED
+                else OutgoingEmail.State.QUEUED,
+                update=update,
+                language=signature.language,
+                **{link: signature},
+            )
+            for update in late_for
+        ],
+        ignore_conflicts=True,
+    )
+    return len(emails)
+
+
+# How far back a signer confirmed late still gets an update (a link's lifetime).
+LATE_SIGNERS_DAYS = timedelta(days=7)
 
 
 def newest_signature_id(update: Update) -> int:

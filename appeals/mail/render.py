@@ -109,7 +109,7 @@ def update_context(update: Update, text: UpdateText) -> dict:
         "appeal_url": appeal.canonical_url,
         "update_title": text.title,
         "update_body": text.body,
-        "update_url": update.canonical_url,
+        "update_url": text.canonical_url,
     }
 
 

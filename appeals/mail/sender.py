@@ -91,7 +91,12 @@ def claim(*, mailer_id: str, limit: int) -> list[OutgoingEmail]:
         due = OutgoingEmail.objects.due(now)
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("pk", flat=True)[:limit])
+        rows = list(due.values_list("pk", "priority")[:limit])
+        if rows and rows[0][1] == OutgoingEmail.Priority.BULK:
+            # Only updates are due: take a few, so that a confirmation queued
+            # meanwhile waits behind at most a few of them per connection.
+            rows = rows[:BULK_BATCH_SIZE]
+        ids = [pk for pk, _priority in rows]
         if not ids:
             return []
         OutgoingEmail.objects.filter(pk__in=ids).update(
@@ -163,7 +168,9 @@ def record(outcome: Outcome, *, mailer_id: str) -> None:
         _record_sent(message, now, mailer_id)
         return
     changes = {"state": outcome.state, "last_error": outcome.reply[:500]}
-    if outcome.state == State.CANCELLED:
+    if outcome.state == State.HELD:  # Not tried: its attempt does not count.
+        changes |= {"claimed_by": "", "attempts": F("attempts") - 1}
+    elif outcome.state == State.CANCELLED:
         changes |= {"to": "", "body": ""}  # Not kept once they are of no use.
     elif outcome.state == State.RETRYING:
         given_up = message.created_at < now - timedelta(
@@ -218,6 +225,8 @@ def retry_pause(attempts: int) -> timedelta:
 # Messages a sender claims at a time: each claim is a few queries, so fewer of
 # them is cheaper; but what it holds waits behind the message in flight.
 BATCH_SIZE = 50
+# Of bulk messages (updates), fewer: a confirmation must not wait behind them.
+BULK_BATCH_SIZE = 10
 
 
 class Sender:
@@ -291,6 +300,8 @@ class Sender:
         try:
             if not still_needed(message):
                 return Outcome(message, State.CANCELLED)
+            if message.update and message.update.state == message.update.State.PAUSED:
+                return Outcome(message, State.HELD)  # Until staff resume it.
             email = render_queued(message, drafts=self.drafts)
         except DatabaseError:
             raise

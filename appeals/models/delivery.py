@@ -92,16 +92,18 @@ def awaiting_reply() -> tuple[dict, Q]:
     """The annotations and the filter of appeals delivered and not answered since.
 
     The same rule as ResponseClock.of, in SQL (AppealQuerySet.awaiting_reply): a
-    reply counts if it came on or after the latest delivery.
+    reply counts if it came on or after the latest delivery; a date to come counts
+    for nothing yet.
     """
+    past = Q(delivery_events__occurred_on__lte=timezone.localdate())
     annotations = {
         "delivered_on": Max(
             "delivery_events__occurred_on",
-            filter=Q(delivery_events__kind=DeliveryEvent.Kind.DELIVERED),
+            filter=Q(delivery_events__kind=DeliveryEvent.Kind.DELIVERED) & past,
         ),
         "replied_on": Max(
             "delivery_events__occurred_on",
-            filter=Q(delivery_events__kind=DeliveryEvent.Kind.REPLY),
+            filter=Q(delivery_events__kind=DeliveryEvent.Kind.REPLY) & past,
         ),
     }
     waiting = Q(delivered_on__isnull=False) & (
@@ -123,8 +125,13 @@ class ResponseClock:
 
     @classmethod
     def of(cls, events) -> "ResponseClock | None":
-        """The clock of an appeal's delivery events (in any order)."""
-        events = sorted(events, key=lambda event: (event.occurred_on, event.pk or 0))
+        """The clock of an appeal's delivery events (in any order); one dated in
+        the future (a typing slip, a planned delivery) does not count yet."""
+        today = timezone.localdate()
+        events = sorted(
+            (event for event in events if event.occurred_on <= today),
+            key=lambda event: (event.occurred_on, event.pk or 0),
+        )
         deliveries = [e for e in events if e.kind == DeliveryEvent.Kind.DELIVERED]
         if not deliveries:
             return None

@@ -26,8 +26,12 @@ from appeals.rendering import render_markdown
 
 class UpdateQuerySet(models.QuerySet):
     def public(self) -> "UpdateQuerySet":
-        """Updates readers may see: those that went out (or are going out)."""
-        return self.filter(published_at__isnull=False, published_at__lte=timezone.now())
+        """Updates readers may see: those that went out (or are going out). A
+        cancelled one is taken off the site: staff cancel an update sent by
+        mistake."""
+        return self.filter(
+            published_at__isnull=False, published_at__lte=timezone.now()
+        ).exclude(state=Update.State.CANCELLED)
 
 
 class Update(models.Model):

@@ -17,6 +17,7 @@ from appeals.antispam import (
     rate_limit_reasons,
     signing_scope,
 )
+from appeals.mail import fanout
 from appeals.models import (
     Appeal,
     OrganizationSignature,
@@ -202,6 +203,9 @@ def confirm_signature(*, signature: Signature | OrganizationSignature) -> bool:
     confirmed = model.objects.filter(
         pk=signature.pk, status=model.Status.PENDING
     ).update(status=model.Status.CONFIRMED, confirmed_at=timezone.now())
+    if confirmed and fanout.queue_for_late_signer(signature):
+        # An update went out while this signature waited for its confirmation.
+        transaction.on_commit(tasks.send_mail_in_request, robust=True)
     if confirmed and model is Signature:
         change_counts({signature.appeal_id: +1})
     signature.refresh_from_db()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,16 +31,20 @@ State = Update.State
 EmailState = OutgoingEmail.State
 
 
-def recently_sent(update: Update) -> Update | None:
-    """Another update of the same appeal that went out in the last seven days."""
+def recently_sent(update: Update, *, at: datetime | None = None) -> Update | None:
+    """Another update of the same appeal going out within seven days of `at` (now):
+    one that went out, or one scheduled."""
+    at = at or timezone.now()
+    window = (at - SOFT_LIMIT, at + SOFT_LIMIT)
     return (
-        Update.objects.filter(
-            appeal_id=update.appeal_id,
-            published_at__gte=timezone.now() - SOFT_LIMIT,
+        Update.objects.filter(appeal_id=update.appeal_id)
+        .filter(
+            Q(published_at__range=window)
+            | Q(state=State.SCHEDULED, send_at__range=window)
         )
         .exclude(pk=update.pk)
-        .exclude(state=State.CANCELLED)
-        .order_by("-published_at")
+        .exclude(state__in=[State.DRAFT, State.CANCELLED])
+        .order_by("-send_at", "-pk")
         .first()
     )
 
@@ -76,7 +81,9 @@ def pause_update(*, update: Update) -> int:
         raise ValidationError(
             _("Only an update going out can be paused."), code="state"
         )
-    return update.emails.filter(state=EmailState.QUEUED).update(state=EmailState.HELD)
+    return update.emails.filter(
+        state__in=[EmailState.QUEUED, EmailState.RETRYING]
+    ).update(state=EmailState.HELD)
 
 
 @transaction.atomic

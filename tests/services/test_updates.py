@@ -22,7 +22,7 @@ from appeals.models import (
     Update,
     UpdateText,
 )
-from appeals.services import updates
+from appeals.services import confirm_signature, updates
 from appeals.tokens import Purpose, make_token
 from tests.factories import make_appeal, make_signature
 from tests.mail.test_mailer_processes import CONNECTIONS, delivered, mailer, wait_for
@@ -371,3 +371,88 @@ def test_a_fan_out_stops_at_the_signers_it_started_with(database_queue):
 
     queued = update.emails.values_list("signature__email", flat=True)
     assert list(queued) == ["before@example.org"]
+
+
+# Found by attacking it.
+
+
+@pytest.mark.parametrize("state", ["retrying", "sending"])
+def test_a_paused_update_sends_nothing_retried_or_taken_over(
+    mailoutbox, database_queue, state
+):
+    appeal = make_appeal()
+    make_signature(appeal, email="ann@example.org", wants_updates=True)
+    update = make_update(appeal)
+    fan_out(update)
+    # Waiting to retry, or left by a mailer that died holding it.
+    update.emails.update(state=state, attempts=1, due_at=timezone.now())
+
+    updates.pause_update(update=update)
+    send_queued()
+
+    assert mailoutbox == []
+    assert update.emails.get().state == OutgoingEmail.State.HELD
+
+
+def test_a_confirmation_waits_behind_few_update_emails(database_queue):
+    appeal = make_appeal()
+    for number in range(60):
+        make_signature(appeal, email=f"s{number}@example.org", wants_updates=True)
+    fan_out(make_update(appeal))
+
+    held = claim(mailer_id="bulk", limit=50)
+
+    assert 0 < len(held) <= 10
+
+
+def test_a_signer_who_confirms_after_the_fan_out_passed_still_gets_it(
+    mailoutbox, database_queue
+):
+    appeal = make_appeal()
+    make_signature(appeal, email="early@example.org", wants_updates=True)
+    late = make_signature(
+        appeal, email="late@example.org", wants_updates=True, status=Status.PENDING
+    )
+    fan_out(make_update(appeal))
+
+    confirm_signature(signature=late)
+    confirm_signature(signature=late)  # Twice: still one email.
+    send_queued()
+
+    assert recipients(mailoutbox) == ["early@example.org", "late@example.org"]
+
+
+def test_an_update_email_links_to_the_version_its_reader_read(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    appeal = make_appeal(slug="free-them")
+    version = make_appeal(translation_of=appeal, slug="zvilnit", language="uk")
+    make_signature(appeal, wants_updates=True, appeal_version=version, language="uk")
+    update = make_update(appeal)
+    UpdateText.objects.create(
+        update=update, appeal_version=version, title="Т", body="Т"
+    )
+
+    send(update, django_capture_on_commit_callbacks)
+
+    assert f"/appeals/zvilnit/updates/{update.pk}/" in mailoutbox[0].body
+
+
+def test_one_click_unsubscribe_in_us_ascii_is_understood():
+    signature = make_signature(make_appeal(), wants_updates=True)
+
+    response = Client().post(
+        unsubscribe_url(signature),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded; charset=us-ascii",
+    )
+
+    signature.refresh_from_db()
+    assert (response.status_code, signature.wants_updates) == (200, False)
+
+
+def test_a_delivery_dated_in_the_future_does_not_start_the_clock():
+    appeal = make_appeal()
+    event(appeal, DeliveryEvent.Kind.DELIVERED, -7)
+
+    assert ResponseClock.of(appeal.delivery_events.all()) is None
