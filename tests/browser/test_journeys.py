@@ -120,6 +120,27 @@ def test_on_a_phone_the_appeal_and_form_fit_the_screen(
     context.close()
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_a_failed_submission_opens_at_what_went_wrong(
+    browser, live_server, appeal, javascript
+):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    fill_sign_form(page, email="not an address")
+
+    page.get_by_role("button", name="Sign", exact=True).click()
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    summary.get_by_role("link", name=re.compile("^Email")).click()
+    expect(field(page, "Email")).to_be_in_viewport()
+    context.close()
+
+
 def staff_login(page, live_server, username):
     page.goto(f"{live_server.url}/admin/")
     page.get_by_label("Username").fill(username)

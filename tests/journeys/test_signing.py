@@ -117,6 +117,17 @@ def test_invalid_input_shows_messages_at_the_fields_and_saves_nothing(
     assert mailoutbox == []
 
 
+def test_a_failed_submission_opens_at_a_summary_linking_each_field(client, appeal):
+    response = sign(client, appeal, email="not an address", country="")
+
+    html = response.content.decode()
+    summary = re.search(r'<div [^>]*id="error-summary"[^>]*>(.*?)</div>', html, re.S)
+    assert "autofocus" in summary[0] and 'role="alert"' in summary[0]
+    links = set(re.findall(r'href="(#[^"]+)"', summary[1]))
+    assert {"#id_email", "#id_country"} <= links
+    assert html.index("error-summary") < html.index('name="full_name"')
+
+
 def test_posted_fields_outside_the_form_change_nothing(client, appeal):
     other = make_appeal()
 
