@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -6,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appeals.models import Appeal
-from tests.factories import make_appeal, make_organization
+from tests.factories import make_appeal, make_organization, make_signature
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,36 @@ def test_error_page_renders_without_a_request():
     html = render_to_string("500.html")
 
     assert "Something went wrong" in html
+
+
+@pytest.mark.parametrize("language", ["en", "uk"])
+def test_the_deadline_says_its_zone_and_the_days_left_with_no_double_period(
+    client, language, settings
+):
+    settings.TIME_ZONE = "Europe/Kyiv"
+    appeal = make_appeal(closes_at=timezone.now() + timedelta(days=2, hours=3))
+    make_signature(appeal)
+
+    html = client.get(
+        appeal.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+
+    assert "(Europe/Kyiv)" in html
+    assert {"en": "3 days left", "uk": "Лишилося 3 дні"}[language] in html
+    text = re.sub(r"<[^>]+>", "", html)
+    assert ".." not in text.replace("...", "")
+
+
+def test_a_reader_is_offered_the_letter_in_their_language_or_told_it_has_one(client):
+    appeal = make_appeal(language="en", slug="free-them")
+    only_english = make_appeal(language="en", slug="only-english")
+    make_appeal(language="uk", translation_of=appeal, slug="zvilnit")
+
+    offered = client.get("/appeals/free-them/", HTTP_ACCEPT_LANGUAGE="uk")
+    told = client.get(only_english.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="uk")
+    english = client.get(only_english.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert 'href="/appeals/zvilnit/"' in offered.content.decode()
+    assert "вашою мовою: українська" in offered.content.decode().lower()
+    assert "лише однією мовою: english" in told.content.decode().lower()
+    assert "one language only" not in english.content.decode()

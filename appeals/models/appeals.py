@@ -1,3 +1,4 @@
+import math
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
@@ -279,6 +280,14 @@ class Appeal(models.Model):
         if self.is_signing_paused or SiteSettings.current().is_signing_paused:
             return SigningState.PAUSED
         return SigningState.OPEN
+
+    @property
+    def days_left(self) -> int | None:
+        """Whole days until the deadline, counting today's part as one; None
+        without a deadline or past it."""
+        if self.closes_at is None or self.closes_at <= timezone.now():
+            return None
+        return math.ceil((self.closes_at - timezone.now()) / timedelta(days=1))
 
     @property
     def signing_closed_at(self) -> datetime | None:

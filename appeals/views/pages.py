@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
@@ -95,9 +96,18 @@ def render_appeal(request, appeal, *, form, status=200):
     prefetch_related_objects([original], *timeline_prefetches())
     latest = original.signatures.confirmed().public().order_by("-pk")
     state = original.signing_state
+    versions = appeal.language_versions() if appeal.is_public else []
+    # The letter in the reader's interface language, if it is another version.
+    interface = get_language()
+    interface_version = next(
+        (v for v in versions if v.language == interface and v.pk != appeal.pk), None
+    )
     context = {
         "appeal": appeal,
         "original": original,
+        "interface_version": interface_version,
+        "only_in_its_language": appeal.language != interface
+        and interface_version is None,
         "form": form if state == SigningState.OPEN else None,
         "signing_paused": state == SigningState.PAUSED,
         "latest_signatures": latest[:LATEST_SIGNATURES_ON_APPEAL_PAGE],
@@ -107,7 +117,7 @@ def render_appeal(request, appeal, *, form, status=200):
         "response_clock": original.response_clock,
         "timeline": timeline(appeal),
         "feed_url": absolute_url(reverse("appeals:feed", args=[appeal.slug])),
-        "language_versions": appeal.language_versions() if appeal.is_public else [],
+        "language_versions": versions,
         "canonical_url": appeal.canonical_url,
         "share_image_url": share_image_url(appeal),
         "og_locale": OG_LOCALES.get(appeal.language, appeal.language),
