@@ -57,6 +57,21 @@ def html_of(url, language="en"):
     return Client(HTTP_ACCEPT_LANGUAGE=language).get(url).content.decode()
 
 
+def ukrainian_update(appeal):
+    """A Ukrainian version of the appeal, and an update with its own text in it."""
+    translation = make_appeal(
+        slug="zvilnit-presu",
+        title="Звільніть пресу",
+        language="uk",
+        translation_of=appeal,
+    )
+    update = published_update(appeal)
+    UpdateText.objects.create(
+        update=update, appeal_version=translation, title="Ми передали лист", body="Так."
+    )
+    return translation, update
+
+
 @pytest.fixture
 def appeal():
     return make_appeal(
@@ -176,16 +191,7 @@ def test_staff_text_on_the_timeline_is_escaped(appeal):
 
 
 def test_a_translation_shows_the_update_in_its_own_language(appeal):
-    translation = make_appeal(
-        slug="zvilnit-presu",
-        title="Звільніть пресу",
-        language="uk",
-        translation_of=appeal,
-    )
-    update = published_update(appeal)
-    UpdateText.objects.create(
-        update=update, appeal_version=translation, title="Ми передали лист", body="Так."
-    )
+    translation, update = ukrainian_update(appeal)
 
     html = html_of(translation.get_absolute_url())
 
@@ -511,16 +517,7 @@ def test_the_appeal_feed_has_its_updates_and_delivery_events(client, appeal):
 
 
 def test_the_feed_of_a_translation_speaks_its_language(client, appeal):
-    translation = make_appeal(
-        slug="zvilnit-presu",
-        title="Звільніть пресу",
-        language="uk",
-        translation_of=appeal,
-    )
-    update = published_update(appeal)
-    UpdateText.objects.create(
-        update=update, appeal_version=translation, title="Ми передали лист", body="Так."
-    )
+    translation, update = ukrainian_update(appeal)
     replied(appeal, 1, text="<b>Ні</b>")
 
     entries, feed = entries_of(client.get("/appeals/zvilnit-presu/feed/"))
@@ -628,16 +625,7 @@ def test_the_json_lists_updates_and_the_response(client, appeal):
 
 
 def test_a_translations_json_gives_its_own_update_titles_and_pages(client, appeal):
-    translation = make_appeal(
-        slug="zvilnit-presu",
-        title="Звільніть пресу",
-        language="uk",
-        translation_of=appeal,
-    )
-    update = published_update(appeal)
-    UpdateText.objects.create(
-        update=update, appeal_version=translation, title="Ми передали лист", body="Так."
-    )
+    translation, update = ukrainian_update(appeal)
 
     data = client.get("/appeals/zvilnit-presu.json").json()
 
