@@ -29,7 +29,6 @@ from django.views.decorators.http import require_POST
 from appeals.mail.render import render_email, update_context
 from appeals.mail.status import UpdateProgress, expected_recipients, update_progress
 from appeals.models import Appeal, Update
-from appeals.rendering import render_markdown
 from appeals.services import updates
 
 State = Update.State
@@ -138,7 +137,7 @@ def previews(update: Update) -> list[Preview]:
                 title=text.title,
                 subject=email.subject,
                 body=email.body,
-                html=render_markdown(text.body),
+                html=text.body_html,
             )
         )
     return shown

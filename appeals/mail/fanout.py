@@ -17,13 +17,12 @@ signer unsubscribed, withdrew, was rejected) is decided when it is sent, as for
 every email.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from appeals.models import OrganizationSignature, OutgoingEmail, Signature, Update
+from appeals.tokens import CONFIRM_MAX_AGE
 
 State = Update.State
 
@@ -80,7 +79,7 @@ def queue_for_late_signer(signature: Signature | OrganizationSignature) -> int:
     late_for = Update.objects.filter(
         appeal_id=signature.appeal_id,
         state__in=[State.SENDING, State.PAUSED, State.SENT],
-        published_at__gte=timezone.now() - LATE_SIGNERS_DAYS,
+        published_at__gte=timezone.now() - CONFIRM_MAX_AGE,
     )
     if isinstance(signature, Signature):
         late_for = late_for.filter(
@@ -107,10 +106,6 @@ def queue_for_late_signer(signature: Signature | OrganizationSignature) -> int:
         ignore_conflicts=True,
     )
     return len(emails)
-
-
-# How far back a signer confirmed late still gets an update (a link's lifetime).
-LATE_SIGNERS_DAYS = timedelta(days=7)
 
 
 def newest_signature_id(update: Update) -> int:

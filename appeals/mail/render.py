@@ -124,7 +124,7 @@ def update_headers(update: Update, unsubscribe_url: str) -> dict[str, str]:
 
 
 def _shared_context(signature, update: Update | None) -> dict:
-    appeal = _appeal_read(signature)
+    appeal = signature.appeal_read
     if update is not None:
         return update_context(update, update.text_for(appeal)) | {
             "is_organization": isinstance(signature, OrganizationSignature),
@@ -134,11 +134,6 @@ def _shared_context(signature, update: Update | None) -> dict:
         "appeal_url": appeal.canonical_url,
         "is_organization": isinstance(signature, OrganizationSignature),
     }
-
-
-def _appeal_read(signature: Signature | OrganizationSignature):
-    """The language version the signer read, if they signed a translation."""
-    return getattr(signature, "appeal_version", None) or signature.appeal
 
 
 # The links an email about a signature may give, each opening a page by a token.
@@ -169,7 +164,7 @@ class Drafts:
         key = (
             message.kind,
             message.update_id,
-            _appeal_read(signature).pk,
+            signature.appeal_read.pk,
             signature.language,
             type(signature),
         )

@@ -119,6 +119,11 @@ class AbstractSignature(models.Model):
         self._normalize_email()
         super().save(*args, **kwargs)
 
+    @property
+    def appeal_read(self) -> Appeal:
+        """The language version the signer read: the one they signed, if any."""
+        return getattr(self, "appeal_version", None) or self.appeal
+
     def insert(self) -> None:
         """Save this new signature with one INSERT prepared once: signing's path."""
         self._normalize_email()

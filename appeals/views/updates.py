@@ -22,9 +22,7 @@ from appeals.views.pages import OG_LOCALES, share_image_url
 @require_http_methods(["GET", "HEAD", "POST"])
 @signature_link(Purpose.UNSUBSCRIBE)
 def unsubscribe(request, signature):
-    # Named as the signer read it: the language version they signed, if any.
-    appeal = getattr(signature, "appeal_version", None) or signature.appeal
-    context = {"appeal": appeal, "signature": signature}
+    context = {"appeal": signature.appeal_read, "signature": signature}
     if request.method == "POST":
         everything = request.POST.get("scope") == "everything"
         updates.unsubscribe(signature=signature, everything=everything)
