@@ -52,7 +52,7 @@ test: lint
 # Re-extract the interface texts, fill in the Ukrainian translations
 # (locale/uk_translations.py) and compile the catalogue. Needs GNU gettext.
 messages: $(VENV)/.dev-installed
-	$(BIN)/python manage.py makemessages -l uk -l ru -l kk --no-location \
+	$(BIN)/python manage.py makemessages -l uk -l ru -l kk --no-location --no-obsolete \
 		--ignore=.venv --ignore=tests --ignore=staticfiles
 	$(BIN)/python scripts/translate_uk.py
 	$(BIN)/python manage.py compilemessages -l uk --ignore=.venv

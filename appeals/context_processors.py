@@ -1,6 +1,16 @@
+from functools import partial
+
 from django.conf import settings
+
+from appealsite.languages import neutral_path, other_languages
 
 
 def site(request):
-    """Expose the site's name to every template."""
-    return {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL}
+    """Expose the site's name, and this page's address in each language."""
+    return {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        # Worked out only by a template that asks.
+        "page_languages": partial(other_languages, request),
+        "page_address_for_everyone": partial(neutral_path, request.get_full_path()),
+    }

@@ -90,6 +90,7 @@ class PublicForm(SpamTrapMixin, forms.Form, metaclass=ModelFormMetaclass):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper(self)
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # A public form (appealsite.crosssite).
         self.helper.layout = Layout(
             *(name for name in self.fields if name not in self.trap_fields)
         )
@@ -220,4 +221,5 @@ class DataAccessForm(SpamTrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper(self)
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # A public form (appealsite.crosssite).
         self.helper.layout = Layout("email")

@@ -2,7 +2,15 @@
 
 from django.conf import settings
 
+from appealsite.languages import neutral_path
+
 
 def absolute_url(path: str) -> str:
     """Return the address of a path under SITE_URL (the public base URL)."""
     return f"{settings.SITE_URL}{path}"
+
+
+def shared_url(path: str) -> str:
+    """The address to share, cite or publish as data: one without a language, which
+    sends each reader to the page in their own (appealsite.languages)."""
+    return absolute_url(neutral_path(path))

@@ -5,14 +5,16 @@ Only what the appeal page already shows: never anything about a signer.
 
 import hashlib
 import json
-from datetime import datetime, time
+import time
+from datetime import datetime
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
 from appeals.models import (
@@ -22,10 +24,8 @@ from appeals.models import (
     ResponseStatus,
     Update,
 )
+from appeals.pagecache import public_cache
 from appeals.timeline import public_updates, timeline_prefetches
-
-# Long enough to let a CDN or nginx absorb a spike, short enough to stay current.
-PUBLIC_MAX_AGE_SECONDS = 10
 
 
 def appeals_for_data(*, include_translations: bool = False):
@@ -69,7 +69,7 @@ def appeal_data(appeal: Appeal) -> dict:
         )
     return {
         "slug": appeal.slug,
-        "url": appeal.canonical_url,
+        "url": appeal.shared_url,
         "title": appeal.title,
         "addressee": appeal.addressee,
         "summary": appeal.summary,
@@ -89,7 +89,7 @@ def appeal_data(appeal: Appeal) -> dict:
             for cosignature in cosignatures
         ],
         "translations": [
-            {"language": version.language, "url": version.canonical_url}
+            {"language": version.language, "url": version.shared_url}
             for version in appeal.other_language_versions()
         ],
         "updates": [
@@ -106,7 +106,7 @@ def update_data(update: Update, *, appeal: Appeal) -> dict:
     return {
         "title": text.title,
         "published_at": update.published_at,
-        "url": text.canonical_url,
+        "url": text.shared_url,
     }
 
 
@@ -145,7 +145,9 @@ def changed_at(appeal: Appeal) -> datetime:
     clock = original.response_clock
     if clock is not None and clock.is_waiting:
         times.append(
-            timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+            timezone.make_aware(
+                datetime.combine(timezone.localdate(), datetime.min.time())
+            )
         )
     return max(times)
 
@@ -168,6 +170,7 @@ class PreparedJSON(NamedTuple):
     body: bytes
     etag: str
     last_modified: int | None  # Whole seconds: HTTP dates have no more.
+    made_at: float  # A timestamp: its data is as old as this.
 
 
 def prepare_json(data: dict, *, last_modified: datetime | None) -> PreparedJSON:
@@ -176,6 +179,7 @@ def prepare_json(data: dict, *, last_modified: datetime | None) -> PreparedJSON:
         body=body,
         etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
         last_modified=int(last_modified.timestamp()) if last_modified else None,
+        made_at=time.time(),
     )
 
 
@@ -184,11 +188,17 @@ def json_response(
 ) -> HttpResponse:
     """A cacheable, CORS-open JSON answer; 304 when the client already has it."""
     return prepared_json_response(
-        request, prepare_json(data, last_modified=last_modified)
+        request,
+        prepare_json(data, last_modified=last_modified),
+        fresh_seconds=settings.PAGE_FRESH_SECONDS,
     )
 
 
-def prepared_json_response(request, prepared: PreparedJSON) -> HttpResponse:
+def prepared_json_response(
+    request, prepared: PreparedJSON, *, fresh_seconds: int
+) -> HttpResponse:
+    """Answer with prepared JSON, kept by caches no longer than fresh_seconds
+    from the moment it was prepared (appeals.pagecache.public_cache)."""
     response = get_conditional_response(
         request, etag=prepared.etag, last_modified=prepared.last_modified
     ) or HttpResponse(prepared.body, content_type="application/json")
@@ -196,5 +206,7 @@ def prepared_json_response(request, prepared: PreparedJSON) -> HttpResponse:
     if prepared.last_modified is not None:
         response["Last-Modified"] = http_date(prepared.last_modified)
     response["Access-Control-Allow-Origin"] = "*"
-    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE_SECONDS)
+    public_cache(
+        response, fresh_seconds=fresh_seconds, age=time.time() - prepared.made_at
+    )
     return response

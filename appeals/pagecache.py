@@ -1,61 +1,114 @@
-"""Serve anonymous readers a freshly stamped copy of a page rendered seconds ago.
+"""Public pages: the same bytes for every reader, kept by us and by caches on the way.
 
-When an appeal goes viral, thousands of people read the same page. Rendering it
-costs far more than the database queries behind it, so anonymous GETs are answered
-from the shared cache (Redis in production) for PAGE_CACHE_SECONDS. The copy is
-rendered with a placeholder where CSRF tokens go; each reader gets their own token
-stamped in, so the forms on the page (sign, language, typo dialog) stay protected
-and nobody gets someone else's token. The placeholder is drawn at random for each
-copy and kept with it, never shown: no text a visitor wrote (a co-signer's website,
-a comment) can contain it, so a token is stamped only where a form asks for one.
-Staff (anyone with a session) and every non-GET request bypass the cache.
+When an appeal goes viral, thousands of people read the same page. Its address
+names its language (appealsite.languages) and its forms carry no per-reader token
+(appealsite.crosssite), so a page is the same for everyone who asks for it: nginx
+or a CDN in front may keep it (README "Performance"), and so do we, for a small
+site that has neither. Anonymous GETs are answered from the shared cache (Redis in
+production) with a copy rendered at most PAGE_CACHE_SECONDS ago, and every answer
+says honestly how long it may be kept: `public`, a max-age and s-maxage that add
+up, with the copy's age, to at most PAGE_FRESH_SECONDS, an ETag, and 304 to whoever
+has it already. Staff (anyone with a session) see their own, live view, never
+kept by anyone (`private`).
 """
 
 import hashlib
-import secrets
 import time
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
-from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 
 from appeals import localcache
 
 # Part of each key: copies in another shape (an older release's) are not read.
-COPY_FORMAT = 2
+COPY_FORMAT = 3
 # How long past its time an old copy may still be served while a new one renders.
 STALE_SECONDS = 30
+READS = {"GET", "HEAD"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered page, as every reader of its address gets it."""
+
+    body: bytes
+    content_type: str
+    rendered_at: float  # A timestamp: its data is as old as this.
+    etag: str
+
+    @classmethod
+    def of(cls, response) -> "Page":
+        body = response.content
+        return cls(
+            body=body,
+            content_type=response["Content-Type"],
+            rendered_at=time.time(),
+            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        )
+
+    def response(self, request) -> HttpResponse:
+        last_modified = int(self.rendered_at)
+        response = get_conditional_response(
+            request, etag=self.etag, last_modified=last_modified
+        ) or HttpResponse(self.body, content_type=self.content_type)
+        response["ETag"] = self.etag
+        response["Last-Modified"] = http_date(last_modified)
+        public_cache(
+            response,
+            fresh_seconds=settings.PAGE_FRESH_SECONDS,
+            age=time.time() - self.rendered_at,
+        )
+        return response
+
+
+def public_cache(response, *, fresh_seconds: float, age: float = 0) -> None:
+    """Let any cache keep the response, so that what it shows is never older than
+    fresh_seconds: the age it already has, plus a shared cache's s-maxage, plus a
+    browser's max-age (nginx does not tell a browser how old its copy is).
+
+    When the site cannot answer, caches may show their copy for
+    HTTP_STALE_IF_ERROR_SECONDS rather than an error; while one request fetches
+    a new copy, others get the old one for at most HTTP_STALE_SECONDS.
+    """
+    remaining = max(0, int(fresh_seconds - age))
+    browser = remaining // 2
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=browser,
+        s_maxage=remaining - browser,
+        stale_while_revalidate=settings.HTTP_STALE_SECONDS,
+        stale_if_error=settings.HTTP_STALE_IF_ERROR_SECONDS,
+    )
 
 
 def cached_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not _cacheable(request):
-            return view(request, *args, **kwargs)
+        if not _anonymous_read(request):
+            response = view(request, *args, **kwargs)
+            if request.method in READS:  # Staff: their own view, kept by nobody.
+                patch_cache_control(response, private=True)
+            return response
+        if settings.PAGE_CACHE_SECONDS <= 0:
+            page, response = _render(request, view, *args, **kwargs)
+            return response if page is None else page.response(request)
         path = request.get_full_path().encode()
-        digest = hashlib.sha256(path).hexdigest()
-        key = f"appeals:page:{COPY_FORMAT}:{get_language()}:{digest}"
-        cached = localcache.get(key)
-        if cached is None:
-            cached, response = _shared_copy(
+        key = f"appeals:page:{COPY_FORMAT}:{hashlib.sha256(path).hexdigest()}"
+        page = localcache.get(key)
+        if page is None:
+            page, response = _shared_copy(
                 key, lambda: _render(request, view, *args, **kwargs)
             )
-            if cached is None:
+            if page is None:
                 return response  # Not a page to keep: an error, a redirect.
-            localcache.put(key, localcache.PAGE_SECONDS, cached)
-        content, content_type, _fresh_until, placeholder = cached
-        response = HttpResponse(
-            content.replace(placeholder, get_token(request).encode()),
-            content_type=content_type,
-        )
-        patch_vary_headers(response, ["Cookie"])
-        # Browsers may keep it briefly; shared caches may not (tokens are per reader).
-        patch_cache_control(response, private=True, max_age=0, must_revalidate=True)
-        return response
+            localcache.put(key, localcache.PAGE_SECONDS, page)
+        return page.response(request)
 
     return wrapper
 
@@ -63,7 +116,7 @@ def cached_page(view):
 def _shared_copy(key: str, render):
     """The shared cache's copy of a page, rendered anew if it is missing or old.
 
-    Return (copy, None), or (None, the response) if the page is not one to keep.
+    Return (page, None), or (None, the response) if the page is not one to keep.
     An old copy is served while one process renders a new one: readers never queue
     behind a page being rendered. A process looks here once per
     localcache.PAGE_SECONDS and renders only if the copy here is old, so a copy
@@ -71,63 +124,41 @@ def _shared_copy(key: str, render):
     """
     old = cache.get(key)
     lock = f"{key}:rendering"
-    if old is not None and (old[2] >= time.time() or not cache.add(lock, True, 10)):
+    if old is not None and (
+        old.rendered_at + settings.PAGE_CACHE_SECONDS >= time.time()
+        or not cache.add(lock, True, 10)
+    ):
         return old, None
     try:
-        cached, response = render()
-        if cached is not None:
-            cache.set(key, cached, settings.PAGE_CACHE_SECONDS + STALE_SECONDS)
-        return cached, response
+        page, response = render()
+        if page is not None:
+            cache.set(key, page, settings.PAGE_CACHE_SECONDS + STALE_SECONDS)
+        return page, response
     finally:
         if old is not None:  # This process took the lock.
             cache.delete(lock)
 
 
 def _render(request, view, *args, **kwargs):
-    """Render a copy of the page to share: return (copy, None).
-
-    The copy has a placeholder, new for each copy, where each reader's CSRF token
-    goes. A page not to keep (an error, a redirect) is returned as (None, the
-    response), with this reader's own token in it.
-    """
-    placeholder = f"csrf-{secrets.token_hex(16)}"
-    request.page_cache_csrf_placeholder = placeholder
-    try:
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render"):  # A TemplateResponse renders lazily.
-            response.render()
-    finally:
-        # An error page Django renders after an exception gets a real token.
-        del request.page_cache_csrf_placeholder
-    if response.status_code != 200 or not response.get("Content-Type", "").startswith(
-        "text/html"
+    """Render the page: (Page, None), or (None, the response) if not one to keep."""
+    response = view(request, *args, **kwargs)
+    if hasattr(response, "render"):  # A TemplateResponse renders lazily.
+        response.render()
+    cache_control = response.get("Cache-Control", "")
+    if (
+        response.status_code != 200
+        or response.streaming
+        or "private" in cache_control
+        or "no-store" in cache_control
+        or response.cookies
     ):
-        if not response.streaming:
-            response.content = response.content.replace(
-                placeholder.encode(), get_token(request).encode()
-            )
         return None, response
-    fresh_until = time.time() + settings.PAGE_CACHE_SECONDS
-    copy = (
-        response.content,
-        response.get("Content-Type"),
-        fresh_until,
-        placeholder.encode(),
-    )
-    return copy, None
+    return Page.of(response), None
 
 
-def _cacheable(request) -> bool:
+def _anonymous_read(request) -> bool:
     return (
-        settings.PAGE_CACHE_SECONDS > 0
-        and request.method == "GET"
+        request.method in READS
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
     )
-
-
-def csrf(request):
-    """Context processor: the placeholder instead of a token when rendering a copy."""
-    if placeholder := getattr(request, "page_cache_csrf_placeholder", None):
-        return {"csrf_token": placeholder}
-    return {}

@@ -8,7 +8,11 @@ from appeals.models import Appeal
 
 
 class SiteURLSitemap(Sitemap):
-    """Absolute addresses under SITE_URL, whatever host the request came to."""
+    """Absolute addresses under SITE_URL, whatever host the request came to; each
+    page in every interface language, naming the others."""
+
+    i18n = True
+    alternates = True
 
     def get_protocol(self, protocol=None):
         return urlsplit(settings.SITE_URL).scheme

@@ -5,14 +5,14 @@ from appeals.pagecache import cached_page
 
 app_name = "appeals"
 
-# The pages kept in the page cache (appeals.pagecache) are chosen here, in one
-# place: those a crowd of anonymous readers opens, the same for all of them.
+# The pages, under a language prefix (appealsite/urls.py). Those every anonymous
+# reader gets the same copy of, kept by us and by caches on the way
+# (appeals.pagecache), are chosen here, in one place.
 
 urlpatterns = [
     # What a wave of readers and signers asks for, first: Django tries the patterns
     # in order, on every request.
     path("appeals/<slug:slug>/", cached_page(views.appeal_detail), name="detail"),
-    path("appeals/<slug:slug>/count.json", views.count_json, name="count_json"),
     path("appeals/<slug:slug>/sign/", views.sign, name="sign"),
     path(
         "appeals/<slug:slug>/sign/check-email/", views.check_email, name="check_email"
@@ -24,10 +24,6 @@ urlpatterns = [
     ),
     path("", cached_page(views.AppealListView.as_view()), name="list"),
     path("privacy/", cached_page(views.privacy), name="privacy"),
-    path("robots.txt", views.robots_txt, name="robots"),
-    path("a/<int:number>/", views.short_link, name="short_link"),
-    path("appeals.json", views.appeals_json, name="list_json"),
-    path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
     path("appeals/<slug:slug>/embed/", views.embed, name="embed"),
     # An update's page: its email sends every subscriber there at once.
     path(
@@ -35,16 +31,16 @@ urlpatterns = [
         cached_page(views.update_detail),
         name="update",
     ),
-    path("appeals/<slug:slug>/feed/", views.appeal_feed, name="feed"),
+    path("appeals/<slug:slug>/feed/", cached_page(views.appeal_feed), name="feed"),
     path("appeals/<slug:slug>/card.png", views.share_card, name="card"),
-    path("my-data/", views.my_data_request, name="my_data_request"),
+    path("my-data/", cached_page(views.my_data_request), name="my_data_request"),
     path("my-data/<str:token>/", views.my_data, name="my_data"),
     path("my-data/<str:token>/data.json", views.my_data_json, name="my_data_json"),
     path("appeals/<slug:slug>/thank-you/", views.thanks, name="thanks"),
     path("appeals/<slug:slug>/withdrawn/", views.withdrawn, name="withdrawn"),
     path(
         "appeals/<slug:slug>/organizations/sign/",
-        views.organization_sign,
+        cached_page(views.organization_sign),
         name="organization_sign",
     ),
     path(

@@ -12,7 +12,9 @@ from gunicorn.glogging import Logger
 
 # The paths whose last part opens something only its reader should (see the URL
 # map); a language prefix may come first.
-TOKEN_PATH = re.compile(r"(/(?:my-data|signatures/confirm|signatures/withdraw)/)[^/]+")
+TOKEN_PATH = re.compile(
+    r"(/(?:my-data|signatures/confirm|signatures/withdraw|unsubscribe)/)[^/]+"
+)
 
 
 def loggable_path(path: str) -> str:

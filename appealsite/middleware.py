@@ -1,6 +1,7 @@
 """What a request may claim about itself, settled before anything reads it."""
 
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.utils.log import log_response
 
 from appeals.antispam import from_trusted_proxy
@@ -70,3 +71,35 @@ class FormEncodingMiddleware:
             )
             return response
         return self.get_response(request)
+
+
+class SharedCacheMiddleware:
+    """Keep every answer out of shared caches unless its view said it may be kept,
+    and never let one that may be kept carry a cookie.
+
+    nginx and CDNs may keep an answer that says nothing about caching; a page
+    about a bad link, a form's errors or anything a view forgot to mark would then
+    go to the next reader. Public pages say `public` (appeals.pagecache); the rest
+    is `private`. A cookie on a kept page would go to every reader of it: Django
+    sets a new CSRF cookie on any page for a reader whose cookie is malformed, so
+    a public answer drops its cookies here (and the Vary: Cookie that came with
+    them: a public answer is the same whatever the cookies).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        cache_control = response.get("Cache-Control")
+        if cache_control is None:
+            patch_cache_control(response, private=True, no_cache=True)
+        elif "public" in cache_control:
+            response.cookies.clear()
+            vary = [v.strip() for v in response.get("Vary", "").split(",")]
+            kept = [v for v in vary if v and v.lower() != "cookie"]
+            if kept:
+                response["Vary"] = ", ".join(kept)
+            elif "Vary" in response:
+                del response["Vary"]
+        return response

@@ -72,8 +72,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "appealsite.middleware.SharedCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "appealsite.languages.LanguageAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -104,7 +105,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "appeals.context_processors.site",
-                "appeals.pagecache.csrf",
             ],
         },
     },
@@ -148,8 +148,18 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     )
 
 # Anonymous readers get public pages rendered at most this many seconds ago
-# (0 turns it off). Counts shown are then at most this much older.
+# (0 turns it off): our own copy, for a site with no cache in front of it.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=4)
+# What a reader sees is never older than this, wherever it was kept: our copy,
+# nginx or a CDN (s-maxage), the browser (max-age). Pages, with their count:
+PAGE_FRESH_SECONDS = env.int("PAGE_FRESH_SECONDS", default=10)
+# count.json, which pollers and widgets read:
+COUNT_FRESH_SECONDS = env.int("COUNT_FRESH_SECONDS", default=5)
+# While one request fetches a new copy, a cache may serve the old one this long
+# (stale-while-revalidate); while the site cannot answer, this long
+# (stale-if-error): readers still read the appeal during an outage.
+HTTP_STALE_SECONDS = env.int("HTTP_STALE_SECONDS", default=30)
+HTTP_STALE_IF_ERROR_SECONDS = env.int("HTTP_STALE_IF_ERROR_SECONDS", default=86400)
 
 
 # --- Email -------------------------------------------------------------------

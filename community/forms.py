@@ -32,6 +32,7 @@ class TypoReportForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper(self)
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # A public form (appealsite.crosssite).
 
     def clean_page_url(self):
         """Keep only the path of a page on this site: reports are about our pages."""

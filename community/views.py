@@ -2,10 +2,10 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from appeals.antispam import client_ip
+from appealsite.crosssite import public_form
 from community import services
 from community.forms import TypoReportForm, VolunteerForm
 from community.models import JoinBlock
@@ -15,7 +15,7 @@ def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-@never_cache
+@public_form
 @require_http_methods(["GET", "HEAD", "POST"])
 def typo_report(request):
     """Take a typo report from the dialog (JSON) or from the page without JavaScript."""
@@ -52,7 +52,7 @@ def typo_report(request):
     return render(request, "community/typo_thanks.html", {"message": thanks})
 
 
-@never_cache
+@public_form
 @require_http_methods(["GET", "HEAD", "POST"])
 def join(request):
     """Support us, become a volunteer, complete a training: blocks staff edit."""

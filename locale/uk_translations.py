@@ -490,7 +490,6 @@ UK = {
     "Main": "Головне меню",
     "Join us": "Долучайтеся",
     "Language": "Мова",
-    "Change language": "Змінити мову",
     "%(name)s publishes open appeals by human-rights organizations.": "%(name)s публікує відкриті звернення правозахисних організацій.",
     "Found a mistake? Select it and press Ctrl+Enter.": "Знайшли помилку? Виділіть її та натисніть Ctrl+Enter.",
     "Report a mistake": "Повідомити про помилку",
@@ -708,4 +707,8 @@ UK = {
     "This step is not possible now.": "Цей крок зараз неможливий.",
     "Read this appeal in your language: %(language)s": "Читати це звернення вашою мовою: %(language)s",
     "This letter is available in one language only: %(language)s": "Цей лист є лише однією мовою: %(language)s",
+    "This form came from another site": "Ця форма надійшла з іншого сайту",
+    "For your safety, we only accept forms sent from pages of this site, and your browser says this one was sent from elsewhere. Nothing was saved.": "Задля вашої безпеки ми приймаємо лише форми, надіслані зі сторінок цього сайту, а ваш браузер повідомляє, що цю надіслано з іншого місця. Нічого не збережено.",
+    "If you meant to send it, open the page on this site and send the form from there.": "Якщо ви справді хотіли її надіслати, відкрийте сторінку на цьому сайті й надішліть форму звідти.",
+    "Go to the appeals": "До звернень",
 }

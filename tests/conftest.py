@@ -19,6 +19,17 @@ def _no_page_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request a test made activates
+    its own, and reverse() puts the active one in every page's address."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (rate limits, scheduled refreshes)."""
     from django.core.cache import cache

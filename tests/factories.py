@@ -5,12 +5,18 @@ from datetime import timedelta
 from itertools import count
 from unittest import mock
 
+from django.urls import translate_url
 from django.utils import timezone
 
 from appeals.antispam import SpamTrapMixin
 from appeals.models import Appeal, Authorship, Organization, Signature
 
 _sequence = count(1)
+
+
+def in_language(url: str, language: str) -> str:
+    """The same page's address in another interface language: /en/x/ -> /uk/x/."""
+    return translate_url(url, language)
 
 
 def make_organization(**overrides) -> Organization:

@@ -24,7 +24,7 @@ def draft(**overrides):
 
 def test_publishing_a_draft_makes_it_public(staff_client, client):
     appeal = draft(title="Fresh appeal")
-    assert "Fresh appeal" not in client.get("/").content.decode()
+    assert "Fresh appeal" not in client.get("/en/").content.decode()
 
     response = workflow(staff_client, appeal, "publish")
 
@@ -32,7 +32,7 @@ def test_publishing_a_draft_makes_it_public(staff_client, client):
     appeal.refresh_from_db()
     assert appeal.status == Appeal.Status.PUBLISHED
     assert appeal.published_at <= timezone.now()
-    assert "Fresh appeal" in client.get("/").content.decode()
+    assert "Fresh appeal" in client.get("/en/").content.decode()
 
 
 def test_a_scheduled_appeal_appears_by_itself_at_its_time(staff_client, client):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def report(client, **overrides):
     data = {
-        "page_url": "/appeals/free-the-press/",
+        "page_url": "/en/appeals/free-the-press/",
         "selected_text": "goverment",
         "context": "We write to the goverment of the republic.",
         "comment": "Spelling",
@@ -32,7 +32,7 @@ def test_a_typo_report_is_saved_with_its_fields(client):
     assert response.status_code == 201
     assert response.json()["message"] == "Thank you! Our editors will look at it."
     saved = TypoReport.objects.get()
-    assert saved.page_url == "/appeals/free-the-press/"
+    assert saved.page_url == "/en/appeals/free-the-press/"
     assert saved.selected_text == "goverment"
     assert saved.context == "We write to the goverment of the republic."
     assert saved.comment == "Spelling"
@@ -69,12 +69,12 @@ def test_typo_reports_are_rate_limited_per_client(settings):
 
 
 def test_the_no_javascript_form_takes_a_report_too(client):
-    page = client.get(reverse("community:typo_report") + "?url=/appeals/x/")
-    assert 'value="/appeals/x/"' in page.content.decode()
+    page = client.get(reverse("community:typo_report") + "?url=/en/appeals/x/")
+    assert 'value="/en/appeals/x/"' in page.content.decode()
 
     response = client.post(
         reverse("community:typo_report"),
-        {"page_url": "/appeals/x/", "selected_text": "teh", "comment": ""},
+        {"page_url": "/en/appeals/x/", "selected_text": "teh", "comment": ""},
     )
 
     assert response.status_code == 200
@@ -83,10 +83,10 @@ def test_the_no_javascript_form_takes_a_report_too(client):
 
 
 def test_every_page_offers_the_report_link_and_dialog(client):
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
 
     assert "Found a mistake? Select it and press Ctrl+Enter." in html
-    assert 'href="/typo/?url=/"' in html
+    assert 'href="/en/typo/?url=/en/"' in html
     assert '<dialog id="typo-dialog"' in html
     assert "The following text will be sent to our editors:" in html
     assert 'src="/static/community/js/typo.js"' in html
@@ -102,7 +102,7 @@ def test_editors_get_an_email_per_report_when_they_asked(settings, mailoutbox):
     [message] = mailoutbox
     assert message.to == ["editor@example.org"]
     assert "recieve" in message.subject
-    assert "/appeals/free-the-press/" in message.body
+    assert "/en/appeals/free-the-press/" in message.body
 
 
 def test_the_admin_inbox_filters_and_triages(staff_client):

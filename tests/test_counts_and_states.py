@@ -1,6 +1,4 @@
-"""Counts and states through the admin and pages: deletions, Redis down, CSRF."""
-
-import re
+"""Counts and states through the admin and pages: deletions, Redis down."""
 
 import pytest
 from django.tasks import TaskResultStatus
@@ -13,8 +11,6 @@ from appeals.services.counting import fold_signature_counts, recount_signatures
 from appeals.tokens import Purpose, make_token
 from tests.factories import make_appeal, make_signature
 from tests.services.helpers import make_cosignature
-
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def stored_count(appeal) -> int:
@@ -120,39 +116,3 @@ def test_confirming_while_redis_is_down_confirms_and_queues_the_fold():
     [fold] = DBTaskResult.objects.all()
     assert fold.task_path == "appeals.services.tasks.fold_signature_counts"
     assert fold.status == TaskResultStatus.READY
-
-
-# --- 3. Only the page's own forms get the reader's CSRF token ------------------
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "website_path", ["__csrf_token_for_this_reader__", "csrf-0123456789abcdef"]
-)
-def test_a_co_signer_s_website_cannot_collect_readers_csrf_tokens(
-    settings, website_path
-):
-    settings.PAGE_CACHE_SECONDS = 60
-    appeal = make_appeal()
-    website = f"https://collector.example/{website_path}"
-    make_cosignature(appeal, website=website, is_approved=True)
-    Client().get(appeal.get_absolute_url())  # Renders the shared copy.
-
-    page = Client().get(appeal.get_absolute_url()).content.decode()
-
-    assert f'href="{website}"' in page
-    tokens = CSRF_INPUT.findall(page)
-    assert tokens and all(not t.startswith(("csrf-", "__csrf")) for t in tokens)
-    # The reader's token is where the forms ask for it, and nowhere else.
-    assert sum(page.count(token) for token in set(tokens)) == len(tokens)
-
-
-@pytest.mark.django_db
-def test_an_error_page_under_the_page_cache_has_the_reader_s_own_token(settings):
-    settings.PAGE_CACHE_SECONDS = 60
-
-    page = Client().get("/appeals/no-such-appeal/")
-
-    assert page.status_code == 404
-    tokens = CSRF_INPUT.findall(page.content.decode())
-    assert tokens and all(not t.startswith(("csrf-", "__csrf")) for t in tokens)

@@ -1,22 +1,95 @@
-"""Anonymous readers get a cached copy, stamped with their own CSRF token."""
+"""Public pages are the same bytes for every reader, and say how long to keep them."""
 
 import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.cache import get_max_age
 
-from appeals.models import Appeal, Signature
-from tests.factories import form_shown, make_appeal
+from appeals.models import Appeal
+from tests.factories import make_appeal, make_signature
 
 pytestmark = pytest.mark.django_db
-
-TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
 def _page_cache_on(settings):
     settings.PAGE_CACHE_SECONDS = 60
+
+
+def public_pages(appeal) -> list[str]:
+    """Every page a crowd of anonymous readers may open, in both languages."""
+    slug = appeal.slug
+    pages = [
+        reverse("appeals:list"),
+        reverse("appeals:detail", args=[slug]),
+        reverse("appeals:signatures", args=[slug]),
+        reverse("appeals:signatures", args=[slug]) + "?oldest=1",
+        reverse("appeals:organization_sign", args=[slug]),
+        reverse("appeals:embed", args=[slug]),
+        reverse("appeals:feed", args=[slug]),
+        reverse("appeals:my_data_request"),
+        reverse("appeals:privacy"),
+        reverse("community:join"),
+        reverse("community:join_thanks"),
+        reverse("community:typo_report") + "?url=/en/",
+        reverse("feed"),
+    ]
+    return [
+        *pages,
+        *(re.sub(r"^/en/", "/uk/", page) for page in pages),
+        reverse("data:json", args=[slug]),
+        reverse("data:list_json"),
+        reverse("data:count_json", args=[slug]),
+        reverse("sitemap"),
+        reverse("robots"),
+    ]
+
+
+def test_every_public_page_is_the_same_for_every_reader_and_sets_no_cookie(settings):
+    appeal = make_appeal()
+    make_signature(appeal, status="confirmed", full_name="Ann Lee")
+
+    for url in public_pages(appeal):
+        first = Client().get(url)
+        second = Client(HTTP_ACCEPT_LANGUAGE="uk", HTTP_COOKIE="csrftoken=x").get(url)
+
+        assert first.status_code == second.status_code == 200, url
+        assert first.content == second.content, url
+        for response in (first, second):
+            assert not response.cookies, url
+            assert "Set-Cookie" not in response.headers, url
+            assert "Cookie" not in response.get("Vary", ""), url
+            assert "Accept-Language" not in response.get("Vary", ""), url
+            assert "public" in response["Cache-Control"], url
+            assert b"csrfmiddlewaretoken" not in response.content, url
+
+
+def test_what_a_page_shows_is_never_older_than_its_freshness(settings):
+    settings.PAGE_FRESH_SECONDS = 10
+    appeal = make_appeal()
+
+    response = Client().get(appeal.get_absolute_url())
+
+    cache_control = response["Cache-Control"]
+    s_maxage = int(re.search(r"s-maxage=(\d+)", cache_control).group(1))
+    assert get_max_age(response) > 0 and s_maxage > 0
+    assert get_max_age(response) + s_maxage <= 10
+    assert "stale-while-revalidate=30" in cache_control
+    assert "stale-if-error=86400" in cache_control
+    assert response["ETag"] and response["Last-Modified"]
+
+
+def test_a_reader_who_has_the_page_gets_304(client):
+    appeal = make_appeal()
+    first = client.get(appeal.get_absolute_url())
+
+    again = client.get(appeal.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    assert "public" in again["Cache-Control"]
 
 
 def test_a_cached_page_needs_no_database_query(client, django_assert_num_queries):
@@ -30,31 +103,6 @@ def test_a_cached_page_needs_no_database_query(client, django_assert_num_queries
     assert appeal.title in response.content.decode()
 
 
-def test_each_reader_gets_their_own_working_token(settings):
-    appeal = make_appeal()
-    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-    first.get(appeal.get_absolute_url())
-
-    page = second.get(appeal.get_absolute_url())
-
-    tokens = set(TOKEN.findall(page.content.decode()))
-    assert len(tokens) == 1 and "__csrf" not in tokens.pop()
-    token = TOKEN.search(page.content.decode()).group(1)
-    response = second.post(
-        reverse("appeals:sign", args=[appeal.slug]),
-        {
-            "csrfmiddlewaretoken": token,
-            "full_name": "Ann Lee",
-            "email": "ann@example.org",
-            "country": "UA",
-            "visibility": "public",
-            **form_shown(),
-        },
-    )
-    assert response.status_code == 302
-    assert Signature.objects.count() == 1
-
-
 def test_the_cached_copy_follows_changes_after_its_time(client, settings):
     appeal = make_appeal(title="Before")
     client.get(appeal.get_absolute_url())
@@ -65,20 +113,33 @@ def test_the_cached_copy_follows_changes_after_its_time(client, settings):
     assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
 
 
-def test_staff_always_see_the_live_page(client, staff_client):
+def test_staff_always_see_the_live_page_and_no_cache_keeps_it(client, staff_client):
     appeal = make_appeal(title="Before")
     client.get(appeal.get_absolute_url())
     Appeal.objects.filter(pk=appeal.pk).update(title="After")
 
-    assert "After" in staff_client.get(appeal.get_absolute_url()).content.decode()
+    response = staff_client.get(appeal.get_absolute_url())
+
+    assert "After" in response.content.decode()
+    assert "private" in response["Cache-Control"]
+    assert "public" not in response["Cache-Control"]
 
 
-def test_languages_are_cached_apart(client):
+def test_each_language_is_its_own_address_and_copy(client):
     appeal = make_appeal()
     client.get(appeal.get_absolute_url())
 
-    html = Client(HTTP_ACCEPT_LANGUAGE="uk").get(appeal.get_absolute_url()).content
+    html = Client().get(f"/uk{appeal.get_absolute_url()[3:]}").content
+
     assert "Додайте свій підпис" in html.decode()
+
+
+def test_an_error_is_not_kept_and_no_cache_may_keep_it(client):
+    response = client.get("/en/appeals/no-such-appeal/")
+
+    assert response.status_code == 404
+    assert "private" in response["Cache-Control"]
+    assert not response.cookies
 
 
 def test_an_old_copy_is_served_while_one_request_renders_anew(client):
@@ -98,6 +159,23 @@ def test_an_old_copy_is_served_while_one_request_renders_anew(client):
     cache.delete(f"{key}:rendering")
     localcache.clear()
     assert "After" in Client().get(appeal.get_absolute_url()).content.decode()
+
+
+def test_an_old_copy_is_kept_by_no_cache_past_the_page_s_freshness(client, settings):
+    from django.core.cache import cache
+
+    from appeals import localcache
+
+    appeal = make_appeal()
+    client.get(appeal.get_absolute_url())
+    key, _old_copy = expire_the_cached_copy()
+    localcache.clear()
+    cache.add(f"{key}:rendering", True, 10)
+
+    response = Client().get(appeal.get_absolute_url())
+
+    assert "max-age=0" in response["Cache-Control"]
+    assert "s-maxage=0" in response["Cache-Control"]
 
 
 def test_a_copy_one_process_rendered_anew_is_not_rendered_again_by_another(
@@ -124,11 +202,12 @@ def test_a_copy_one_process_rendered_anew_is_not_rendered_again_by_another(
 
 def expire_the_cached_copy():
     """Make the one cached page's time up; return its key and the old copy."""
+    from dataclasses import replace
+
     from django.core.cache import cache
 
     [key] = [k for k in cache._cache if ":appeals:page:" in k]
     key = key.split(":", 2)[2]
-    content, content_type, _fresh_until, placeholder = cache.get(key)
-    old_copy = (content, content_type, 0, placeholder)
+    old_copy = replace(cache.get(key), rendered_at=0)
     cache.set(key, old_copy)
     return key, old_copy

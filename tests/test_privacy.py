@@ -40,7 +40,9 @@ def test_no_raw_ip_address_reaches_the_database_or_the_logs(caplog, mailoutbox):
     caplog.set_level(logging.DEBUG)
 
     sign(client, appeal)
-    path = re.search(r"http://[^/]+(/signatures/confirm/\S+/)", mailoutbox[0].body)
+    path = re.search(
+        r"http://[^/]+(/[a-z]{2}/signatures/confirm/\S+/)", mailoutbox[0].body
+    )
     client.post(path.group(1))
 
     dump = io.StringIO()
@@ -100,7 +102,7 @@ def test_an_anonymized_signature_can_no_longer_be_withdrawn(client):
 
 
 def data_link(mailoutbox):
-    match = re.search(r"http://[^/]+(/my-data/\S+/)", mailoutbox[-1].body)
+    match = re.search(r"http://[^/]+(/[a-z]{2}/my-data/\S+/)", mailoutbox[-1].body)
     assert match, mailoutbox[-1].body
     return match.group(1)
 
@@ -197,10 +199,10 @@ def test_signing_and_token_pages_are_never_cached(mailoutbox):
     client = Client()
     sign_response = sign(client, appeal)
     confirm_path = re.search(
-        r"http://[^/]+(/signatures/confirm/\S+/)", mailoutbox[0].body
+        r"http://[^/]+(/[a-z]{2}/signatures/confirm/\S+/)", mailoutbox[0].body
     ).group(1)
     withdraw_path = re.search(
-        r"http://[^/]+(/signatures/withdraw/\S+/)", mailoutbox[0].body
+        r"http://[^/]+(/[a-z]{2}/signatures/withdraw/\S+/)", mailoutbox[0].body
     ).group(1)
 
     for response in [
@@ -208,6 +210,11 @@ def test_signing_and_token_pages_are_never_cached(mailoutbox):
         client.get(sign_response.headers["Location"]),
         client.get(confirm_path),
         client.get(withdraw_path),
-        client.get(reverse("appeals:my_data_request")),
     ]:
         assert "no-store" in response.headers["Cache-Control"], response
+    # The form that asks for a data link is the same for everyone: any cache may
+    # keep it. What it answers is for the one who asked.
+    form_page = client.get(reverse("appeals:my_data_request"))
+    assert "public" in form_page.headers["Cache-Control"]
+    answer = client.post(reverse("appeals:my_data_request"), {"email": "x@example.org"})
+    assert "no-store" in answer.headers["Cache-Control"]

@@ -71,11 +71,12 @@ def test_a_client_that_reaches_the_app_directly_cannot_claim_https(settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     settings.SECURE_SSL_REDIRECT = True
 
-    direct = Client(REMOTE_ADDR=CLIENT).get("/privacy/", HTTP_X_FORWARDED_PROTO="https")
-    proxied = Client(REMOTE_ADDR=NGINX).get("/privacy/", HTTP_X_FORWARDED_PROTO="https")
+    page = "/en/privacy/"
+    direct = Client(REMOTE_ADDR=CLIENT).get(page, HTTP_X_FORWARDED_PROTO="https")
+    proxied = Client(REMOTE_ADDR=NGINX).get(page, HTTP_X_FORWARDED_PROTO="https")
 
     assert direct.status_code == 301
-    assert direct.headers["Location"] == "https://testserver/privacy/"
+    assert direct.headers["Location"] == "https://testserver/en/privacy/"
     assert proxied.status_code == 200
 
 

@@ -72,7 +72,7 @@ def assert_hardened(response):
 def test_security_headers_on_every_kind_of_page(client, staff_client):
     appeal = make_appeal()
     responses = [
-        client.get("/"),
+        client.get("/en/"),
         client.get(appeal.get_absolute_url()),
         client.get(reverse("appeals:signatures", args=[appeal.slug])),
         client.get(reverse("appeals:privacy")),
@@ -81,7 +81,7 @@ def test_security_headers_on_every_kind_of_page(client, staff_client):
         staff_client.get(reverse("admin:index")),
     ]
     with database_down():
-        responses.append(Client(raise_request_exception=False).get("/"))
+        responses.append(Client(raise_request_exception=False).get("/en/"))
     assert [r.status_code for r in responses] == [
         200,
         200,
@@ -99,7 +99,7 @@ def test_security_headers_on_every_kind_of_page(client, staff_client):
 @pytest.mark.django_db
 def test_a_database_error_in_a_view_gives_our_503_with_retry_after():
     with database_down():
-        response = Client(raise_request_exception=False).get("/")
+        response = Client(raise_request_exception=False).get("/en/")
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
@@ -145,7 +145,7 @@ def test_with_the_database_down_the_site_answers_503_not_a_traceback(tmp_path):
         "call_command('collectstatic', interactive=False, verbosity=0); "
         "from django.test import Client; "
         "r = Client(raise_request_exception=False, HTTP_HOST='localhost')"
-        ".get('/', secure=True); "
+        ".get('/en/', secure=True); "
         "print(r.status_code, r.headers['Retry-After'], "
         "'Back in a moment' in r.content.decode(), "
         "'Content-Security-Policy' in r.headers, "

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appeals.models import Appeal, DeliveryEvent, ResponseClock, Update, UpdateText
 from appeals.services import updates
-from tests.factories import make_appeal, make_organization
+from tests.factories import in_language, make_appeal, make_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def published_update(appeal, **fields):
 
 
 def html_of(url, language="en"):
-    return Client(HTTP_ACCEPT_LANGUAGE=language).get(url).content.decode()
+    return Client().get(in_language(url, language)).content.decode()
 
 
 def ukrainian_update(appeal):
@@ -108,7 +108,7 @@ def test_the_timeline_shows_delivery_events_and_published_updates_not_drafts(
     timeline = timeline.group(0)
     assert "What happened next" in timeline
     assert "Delivered to the Ministry of Justice (by registered mail)" in timeline
-    assert f'<a href="/appeals/free-the-press/updates/{update.pk}/" lang="en">' in (
+    assert f'<a href="/en/appeals/free-the-press/updates/{update.pk}/" lang="en">' in (
         timeline
     )
     assert "We handed the letter over" in timeline
@@ -196,7 +196,7 @@ def test_a_translation_shows_the_update_in_its_own_language(appeal):
     html = html_of(translation.get_absolute_url())
 
     assert (
-        f'<a href="/appeals/zvilnit-presu/updates/{update.pk}/" lang="uk">'
+        f'<a href="/en/appeals/zvilnit-presu/updates/{update.pk}/" lang="uk">'
         "Ми передали лист</a>"
     ) in html
 
@@ -316,7 +316,7 @@ def test_each_card_shows_its_clock_once_delivered(appeal):
     delivered(appeal, 12)
     make_appeal(title="Not delivered yet")
 
-    html = html_of("/")
+    html = html_of("/en/")
 
     assert html.count("Delivered 12 days ago, no reply yet") == 1
     assert f'href="{appeal.get_absolute_url()}#timeline"' in html
@@ -336,8 +336,8 @@ def test_the_home_page_lists_appeals_awaiting_a_reply_the_longest_first():
     draft = make_appeal(title="A draft", status=Appeal.Status.DRAFT, published_at=None)
     delivered(draft, 5)
 
-    html = html_of("/")
-    ukrainian = html_of("/", "uk")
+    html = html_of("/en/")
+    ukrainian = html_of("/uk/")
 
     aside = re.search(
         r'<aside[^>]*aria-labelledby="awaiting-heading".*?</aside>', html, re.S
@@ -355,7 +355,7 @@ def test_the_home_page_lists_appeals_awaiting_a_reply_the_longest_first():
 
 
 def test_no_awaiting_section_when_nothing_waits(appeal):
-    assert "Awaiting a reply" not in html_of("/")
+    assert "Awaiting a reply" not in html_of("/en/")
 
 
 def test_the_home_page_queries_do_not_grow_with_delivered_appeals(
@@ -371,11 +371,11 @@ def test_the_home_page_queries_do_not_grow_with_delivered_appeals(
 
     add()
     with django_assert_num_queries(7) as few:
-        client.get("/")
+        client.get("/en/")
     for _ in range(5):
         add()
     with django_assert_num_queries(len(few.captured_queries)):
-        html = client.get("/").content.decode()
+        html = client.get("/en/").content.decode()
     assert html.count("5 days without a reply") == 6
 
 
@@ -414,7 +414,7 @@ def test_an_update_page_names_its_appeal_date_and_share_title(appeal):
 
     html = html_of(update.get_absolute_url())
 
-    url = f"{SITE}/appeals/free-the-press/updates/{update.pk}/"
+    url = f"{SITE}/en/appeals/free-the-press/updates/{update.pk}/"
     assert '<h1 id="update-title" class="h2">Delivered &lt;today&gt;</h1>' in html
     assert '<meta property="og:title" content="Delivered &lt;today&gt;">' in html
     assert f'<link rel="canonical" href="{url}">' in html
@@ -422,7 +422,7 @@ def test_an_update_page_names_its_appeal_date_and_share_title(appeal):
     assert '<meta property="og:description" content="The ministry signed for it.">' in (
         html
     )
-    assert '<a href="/appeals/free-the-press/">Free the press</a>' in html
+    assert '<a href="/en/appeals/free-the-press/">Free the press</a>' in html
     assert f'<time datetime="{update.published_at:%Y-%m-%dT%H:%M:%S}+0000">' in html
     assert "<strong>signed</strong>" in html
 
@@ -442,17 +442,17 @@ def test_an_update_page_links_its_other_language_versions(appeal):
         update=update, appeal_version=translation, title="Ми передали лист", body="Так."
     )
 
-    english = html_of(f"/appeals/free-the-press/updates/{update.pk}/")
-    ukrainian = html_of(f"/appeals/zvilnit-presu/updates/{update.pk}/")
+    english = html_of(f"/en/appeals/free-the-press/updates/{update.pk}/")
+    ukrainian = html_of(f"/en/appeals/zvilnit-presu/updates/{update.pk}/")
 
     for html in [english, ukrainian]:
         assert (
             f'<link rel="alternate" hreflang="uk" '
-            f'href="{SITE}/appeals/zvilnit-presu/updates/{update.pk}/">'
+            f'href="{SITE}/en/appeals/zvilnit-presu/updates/{update.pk}/">'
         ) in html
         assert (
             f'<link rel="alternate" hreflang="en" '
-            f'href="{SITE}/appeals/free-the-press/updates/{update.pk}/">'
+            f'href="{SITE}/en/appeals/free-the-press/updates/{update.pk}/">'
         ) in html
         assert 'hreflang="ru"' not in html  # No Russian text: no Russian page.
     assert '<article class="col-lg-8" lang="uk"' in ukrainian
@@ -468,7 +468,7 @@ def test_only_published_updates_of_that_appeal_have_a_page(client, appeal):
 
     for update in [draft, scheduled]:
         assert client.get(update.get_absolute_url()).status_code == 404
-    wrong_appeal = f"/appeals/free-the-press/updates/{other.pk}/"
+    wrong_appeal = f"/en/appeals/free-the-press/updates/{other.pk}/"
     assert client.get(wrong_appeal).status_code == 404
 
 
@@ -494,21 +494,22 @@ def test_the_appeal_feed_has_its_updates_and_delivery_events(client, appeal):
     update = published_update(appeal)
     published_update(appeal, title="A draft", state="draft", published_at=None)
 
-    entries, feed = entries_of(client.get("/appeals/free-the-press/feed/"))
+    entries, feed = entries_of(client.get("/en/appeals/free-the-press/feed/"))
 
     assert (
-        reverse("appeals:feed", args=[appeal.slug]) == "/appeals/free-the-press/feed/"
+        reverse("appeals:feed", args=[appeal.slug])
+        == "/en/appeals/free-the-press/feed/"
     )
     assert feed.findtext(f"{ATOM}title") == "Updates on “Free the press”"
     assert entries == [
         {
             "title": "We handed the letter over",
-            "link": f"{SITE}/appeals/free-the-press/updates/{update.pk}/",
+            "link": f"{SITE}/en/appeals/free-the-press/updates/{update.pk}/",
             "category": "update",
         },
         {
             "title": "Delivered to the Ministry of Justice",
-            "link": f"{SITE}/appeals/free-the-press/#event-{delivery.pk}",
+            "link": f"{SITE}/en/appeals/free-the-press/#event-{delivery.pk}",
             "category": "delivered",
         },
     ]
@@ -520,7 +521,7 @@ def test_the_feed_of_a_translation_speaks_its_language(client, appeal):
     translation, update = ukrainian_update(appeal)
     replied(appeal, 1, text="<b>Ні</b>")
 
-    entries, feed = entries_of(client.get("/appeals/zvilnit-presu/feed/"))
+    entries, feed = entries_of(client.get("/en/appeals/zvilnit-presu/feed/"))
 
     assert feed.findtext(f"{ATOM}title") == "Новини про «Звільніть пресу»"
     assert [entry["title"] for entry in entries] == [
@@ -538,11 +539,11 @@ def test_the_appeal_feed_follows_a_renamed_appeal_and_hides_drafts(client, appea
     record_former_slug(appeal=appeal, slug="old-name")
     draft = make_appeal(slug="secret", status=Appeal.Status.DRAFT, published_at=None)
 
-    response = client.get("/appeals/old-name/feed/")
+    response = client.get("/en/appeals/old-name/feed/")
 
     assert response.status_code == 301
-    assert response.headers["Location"] == "/appeals/free-the-press/feed/"
-    assert client.get(f"/appeals/{draft.slug}/feed/").status_code == 404
+    assert response.headers["Location"] == "/en/appeals/free-the-press/feed/"
+    assert client.get(f"/en/appeals/{draft.slug}/feed/").status_code == 404
 
 
 def test_pages_link_the_appeal_feed_in_their_head(appeal):
@@ -550,7 +551,7 @@ def test_pages_link_the_appeal_feed_in_their_head(appeal):
     link = (
         '<link rel="alternate" type="application/atom+xml" '
         'title="Updates on “Free the press”" '
-        f'href="{SITE}/appeals/free-the-press/feed/">'
+        f'href="{SITE}/en/appeals/free-the-press/feed/">'
     )
 
     assert link in html_of(appeal.get_absolute_url())
@@ -565,18 +566,18 @@ def test_the_site_feed_adds_updates_to_the_new_appeals(client, appeal):
     )
     published_update(hidden, title="On a draft appeal")
 
-    entries, feed = entries_of(client.get("/feeds/appeals/"))
+    entries, feed = entries_of(client.get("/en/feeds/appeals/"))
 
     assert feed.findtext(f"{ATOM}title") == "New appeals and updates"
     assert entries == [
         {
             "title": "Update on “Free the press”: We handed the letter over",
-            "link": f"{SITE}/appeals/free-the-press/updates/{update.pk}/",
+            "link": f"{SITE}/en/appeals/free-the-press/updates/{update.pk}/",
             "category": "update",
         },
         {
             "title": "Free the press",
-            "link": f"{SITE}/appeals/free-the-press/",
+            "link": f"{SITE}/en/appeals/free-the-press/",
             "category": "appeal",
         },
     ]
@@ -661,7 +662,7 @@ def test_a_cancelled_update_is_taken_off_the_site(client, appeal):
 
     page = client.get(reverse("appeals:update", args=[appeal.slug, update.pk]))
     feed = client.get(reverse("appeals:feed", args=[appeal.slug]))
-    data = client.get(reverse("appeals:json", args=[appeal.slug])).json()
+    data = client.get(reverse("data:json", args=[appeal.slug])).json()
 
     assert page.status_code == 404
     assert b"naming a witness" not in feed.content
@@ -681,4 +682,4 @@ def test_a_control_character_in_staff_text_does_not_break_the_feeds(
     )
 
     assert client.get(reverse("appeals:feed", args=[appeal.slug])).status_code == 200
-    assert client.get("/feeds/appeals/").status_code == 200
+    assert client.get("/en/feeds/appeals/").status_code == 200

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from appeals.links import absolute_url
+from appeals.links import absolute_url, shared_url
 from appeals.models.site import SiteSettings
 from appeals.rendering import render_markdown
 
@@ -247,7 +247,13 @@ class Appeal(models.Model):
 
     @property
     def canonical_url(self) -> str:
+        """This page's address in the interface language in use."""
         return absolute_url(self.get_absolute_url())
+
+    @property
+    def shared_url(self) -> str:
+        """The address to share and cite: each reader gets their own language."""
+        return shared_url(self.get_absolute_url())
 
     @property
     def last_changed_at(self) -> datetime:

@@ -18,7 +18,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from appeals.links import absolute_url
+from appeals.links import absolute_url, shared_url
 from appeals.models.appeals import Appeal
 from appeals.models.delivery import SUMMARY_LENGTH, DeliveryEvent
 from appeals.rendering import render_markdown
@@ -140,6 +140,10 @@ class Update(models.Model):
         return absolute_url(self.get_absolute_url())
 
     @property
+    def shared_url(self) -> str:
+        return shared_url(self.get_absolute_url())
+
+    @property
     def is_editable(self) -> bool:
         """Whether it has not started going out: staff may still change and send it."""
         return self.state in (self.State.DRAFT, self.State.SCHEDULED)
@@ -195,6 +199,10 @@ class UpdateText(models.Model):
     @property
     def canonical_url(self) -> str:
         return absolute_url(self.get_absolute_url())
+
+    @property
+    def shared_url(self) -> str:
+        return shared_url(self.get_absolute_url())
 
     @cached_property
     def body_html(self) -> str:

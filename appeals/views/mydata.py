@@ -13,9 +13,10 @@ from appeals.forms import DataAccessForm
 from appeals.models import OrganizationSignature
 from appeals.tokens import Purpose, make_token
 from appeals.views.common import data_access_link
+from appealsite.crosssite import public_form
 
 
-@never_cache
+@public_form
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_data_request(request):
     form = DataAccessForm(request.POST if request.method == "POST" else None)

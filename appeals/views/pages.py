@@ -1,5 +1,6 @@
 """The public pages: the list of appeals, an appeal, its signatories."""
 
+from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from django.shortcuts import render
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
 from appeals.forms import SignatureForm
-from appeals.links import absolute_url
+from appeals.links import absolute_url, shared_url
 from appeals.models import Appeal, AppealQuerySet, SigningState
 from appeals.pagination import KeysetQueryForm, newest_first_page
 from appeals.timeline import timeline, timeline_prefetches
@@ -74,9 +75,15 @@ def can_preview(user) -> bool:
 
 
 def appeals_shown_to(request: HttpRequest) -> AppealQuerySet:
-    """Show the public published appeals only, and staff who may preview every one."""
+    """Show the public published appeals only, and staff who may preview every one.
+
+    Only a reader with a session can be staff: for the others request.user is not
+    asked, as asking reads the session and makes the page vary by cookie (no cache
+    could keep it).
+    """
     appeals = Appeal.objects.select_related("translation_of").with_authors()
-    if not can_preview(request.user):
+    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+    if not (has_session and can_preview(request.user)):
         appeals = appeals.published()
     return appeals
 
@@ -121,9 +128,10 @@ def render_appeal(request, appeal, *, form, status=200):
         "canonical_url": appeal.canonical_url,
         "share_image_url": share_image_url(appeal),
         "og_locale": OG_LOCALES.get(appeal.language, appeal.language),
-        "embed_url": absolute_url(reverse("appeals:embed", args=[appeal.slug])),
-        "json_url": absolute_url(reverse("appeals:json", args=[appeal.slug])),
-        "short_url": absolute_url(reverse("appeals:short_link", args=[original.pk])),
+        # Without a language: the widget speaks each reader's.
+        "embed_url": shared_url(reverse("appeals:embed", args=[appeal.slug])),
+        "json_url": absolute_url(reverse("data:json", args=[appeal.slug])),
+        "short_url": absolute_url(reverse("short_link", args=[original.pk])),
         "today": timezone.localdate(),
     }
     return render(request, "appeals/appeal_detail.html", context, status=status)

@@ -18,7 +18,9 @@ from appeals.cards import card_png
 from appeals.feeds import AppealTimelineFeed
 from appeals.links import absolute_url
 from appeals.models import Appeal
+from appeals.pagecache import public_cache
 from appeals.views.common import public_appeal, redirect_from_former_address
+from appealsite.languages import language_neutral, neutral_path
 
 APPEALS_PER_JSON_PAGE = 50
 
@@ -33,15 +35,20 @@ EMBED_CSP = {
 }
 
 
+@language_neutral
 @require_safe
 def short_link(request, number):
-    """Send /a/<number>/, short for print and SMS, on to the canonical address."""
+    """Send /a/<number>/, short for print and SMS, on to the appeal's address
+    without a language: each reader goes on from there to theirs."""
     appeal = get_object_or_404(Appeal.objects.published(), pk=number)
-    return HttpResponsePermanentRedirect(appeal.get_absolute_url())
+    response = HttpResponsePermanentRedirect(neutral_path(appeal.get_absolute_url()))
+    public_cache(response, fresh_seconds=settings.PAGE_FRESH_SECONDS)
+    return response
 
 
+@language_neutral
 @require_safe
-@public_appeal("appeals:json")
+@public_appeal("data:json")
 def appeal_json(request, appeal):
     appeal = get_object_or_404(
         opendata.appeals_for_data(include_translations=True), pk=appeal.pk
@@ -51,6 +58,7 @@ def appeal_json(request, appeal):
     return opendata.json_response(request, data, last_modified=last_modified)
 
 
+@language_neutral
 @require_safe
 def appeals_json(request):
     """List published appeals, newest first, by page; ?status=open|closed filters."""
@@ -71,7 +79,7 @@ def appeals_json(request):
 
     def page_url(number):
         query = f"?page={number}" + (f"&status={status}" if status else "")
-        return absolute_url(reverse("appeals:list_json") + query)
+        return absolute_url(reverse("data:list_json") + query)
 
     data = {
         "count": paginator.count,
@@ -91,6 +99,7 @@ def json_error(message: str) -> JsonResponse:
     return response
 
 
+@language_neutral
 @require_safe
 def count_json(request, slug):
     """Answer pollers with just the count."""
@@ -101,9 +110,11 @@ def count_json(request, slug):
     )
     if prepared is None:  # Not a current address: a former one redirects, else 404.
         return redirect_from_former_address(
-            request, slug, "appeals:count_json", appeals=Appeal.objects.published()
+            request, slug, "data:count_json", appeals=Appeal.objects.published()
         )
-    return opendata.prepared_json_response(request, prepared)
+    return opendata.prepared_json_response(
+        request, prepared, fresh_seconds=settings.COUNT_FRESH_SECONDS
+    )
 
 
 def _prepared_count(slug: str) -> opendata.PreparedJSON | None:
@@ -131,7 +142,7 @@ def embed(request, appeal):
         "appeals/embed.html",
         {"appeal": appeal, "appeal_url": appeal.canonical_url},
     )
-    patch_cache_control(response, public=True, max_age=opendata.PUBLIC_MAX_AGE_SECONDS)
+    public_cache(response, fresh_seconds=settings.PAGE_FRESH_SECONDS)
     return response
 
 
@@ -143,13 +154,17 @@ def share_card(request, appeal):
     return response
 
 
+@language_neutral
 @require_safe
 def robots_txt(request):
+    personal = ["/signatures/", "/my-data/"]  # Emailed links; in every language.
+    prefixes = ["", *(f"/{code}" for code, _name in settings.LANGUAGES)]
     lines = [
         "User-agent: *",
         f"Disallow: /{settings.ADMIN_URL}",
-        "Disallow: /signatures/",
-        "Disallow: /my-data/",
+        *(f"Disallow: {prefix}{path}" for prefix in prefixes for path in personal),
         f"Sitemap: {absolute_url(reverse('sitemap'))}",
     ]
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+    public_cache(response, fresh_seconds=settings.PAGE_FRESH_SECONDS)
+    return response

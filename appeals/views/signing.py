@@ -24,6 +24,7 @@ from appeals.views.common import (
     signature_link,
 )
 from appeals.views.pages import render_appeal
+from appealsite.crosssite import public_form
 
 
 def signable_appeal(slug: str) -> Appeal:
@@ -42,6 +43,7 @@ def signable_appeal(slug: str) -> Appeal:
     return appeal
 
 
+@public_form
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign(request, slug):
@@ -64,16 +66,19 @@ def sign(request, slug):
         )
     except ValidationError:
         return signing_refusal(request, appeal.original)
-    return HttpResponseRedirect(check_email_url(appeal.slug))
+    return HttpResponseRedirect(check_email_url(appeal.slug, get_language()))
 
 
 @functools.lru_cache(maxsize=1024)
-def check_email_url(slug: str) -> str:
-    """Build the address every sign form leads to once per process, not per signer."""
+def check_email_url(slug: str, language: str) -> str:
+    """Build the address every sign form leads to once per process, not per signer.
+
+    The language is part of the key: reverse() puts the active one in the address.
+    """
     return reverse("appeals:check_email", kwargs={"slug": slug})
 
 
-@never_cache
+@public_form
 @require_http_methods(["GET", "HEAD", "POST"])
 def organization_sign(request, slug):
     appeal = published_appeal(slug)
@@ -128,6 +133,7 @@ def check_email(request, slug):
     return render(request, "appeals/check_email.html", {"appeal": appeal})
 
 
+@public_form
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @signature_link(Purpose.CONFIRM)
@@ -164,6 +170,7 @@ def confirm(request, signature):
     )
 
 
+@public_form
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @signature_link(Purpose.WITHDRAW)
@@ -209,7 +216,7 @@ def withdrawn(request, slug):
 @require_safe
 def thanks(request, slug):
     appeal = published_appeal(slug)
-    url = appeal.canonical_url
+    url = appeal.shared_url
     context = {
         "appeal": appeal,
         "signature_count": appeal.original.current_signature_count(),

@@ -16,7 +16,8 @@ from appeals.views.pages import OG_LOCALES, share_image_url
 
 # A mail client's one-click unsubscribe (RFC 8058) is a POST without cookies or a
 # CSRF token: the signed token in the address is what allows it. GET only shows
-# the page (mail scanners open links).
+# the page (mail scanners open links). Nor is it a public form
+# (appealsite.crosssite): a webmail page on another site may send that POST.
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])

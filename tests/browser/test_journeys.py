@@ -65,7 +65,9 @@ def fill_sign_form(page, name="Olena Marchuk", email="olena@example.org"):
 
 def confirmation_link(live_server):
     body = mail.outbox[-1].body
-    return re.search(rf"{re.escape(live_server.url)}/signatures/confirm/\S+/", body)[0]
+    return re.search(
+        rf"{re.escape(live_server.url)}/[a-z]{{2}}/signatures/confirm/\S+/", body
+    )[0]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -232,7 +234,7 @@ def test_a_reader_reports_a_typo_with_ctrl_enter(
     report = TypoReport.objects.get()
     assert report.selected_text == "Journalists must be allowed"
     assert report.comment == "Should be “journalists”."
-    assert report.page_url == "/appeals/let-journalists-in/"
+    assert report.page_url == "/en/appeals/let-journalists-in/"
     django_user_model.objects.create_superuser("chief", password=PASSWORD)
     staff_login(page, live_server, "chief")
     page.goto(f"{live_server.url}/admin/community/typoreport/")
@@ -242,13 +244,18 @@ def test_a_reader_reports_a_typo_with_ctrl_enter(
 
 def test_the_language_switcher_turns_the_site_ukrainian(page, live_server, appeal):
     page.goto(live_server.url)
+    assert page.url == f"{live_server.url}/en/"  # The browser's language.
 
-    page.get_by_label("Language").select_option("uk")
-    page.get_by_role("button", name="Change language").click()
+    page.get_by_role("navigation", name="Language").get_by_role(
+        "link", name="Українська"
+    ).click()
 
+    assert page.url == f"{live_server.url}/uk/"
     expect(page.get_by_role("heading", level=1)).to_have_text("Відкриті звернення")
     expect(page.locator("html")).to_have_attribute("lang", "uk")
+    # An address without a language (an old link) now opens in the one chosen.
     page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    assert page.url == f"{live_server.url}/uk/appeals/let-journalists-in/"
     expect(page.get_by_role("heading", name="Додайте свій підпис")).to_be_visible()
 
 
@@ -332,7 +339,7 @@ def test_an_editor_sends_an_update_and_a_signer_unsubscribes_in_one_click(
     updates = [m for m in mailoutbox if m.subject == "The appeal was delivered"]
     assert [m.to for m in updates] == [["olena@example.org"]]
     link = re.search(
-        rf"{re.escape(live_server.url)}/unsubscribe/\S+/", updates[0].body
+        rf"{re.escape(live_server.url)}/en/unsubscribe/\S+/", updates[0].body
     )[0]
     assert updates[0].extra_headers["List-Unsubscribe"] == f"<{link}>"
 

@@ -57,7 +57,7 @@ def test_cosigning_is_confirmed_by_email_then_shown_only_after_approval(
     )
     [message] = mailoutbox
     confirm_path = re.search(
-        r"http://testserver(/signatures/confirm/\S+/)", message.body
+        r"http://testserver(/[a-z]{2}/signatures/confirm/\S+/)", message.body
     )
 
     response = client.post(confirm_path.group(1))

@@ -45,7 +45,9 @@ def sign(client, target, **overrides):
 
 
 def link_from(message, name):
-    match = re.search(rf"http://testserver(/signatures/{name}/[^/\s]+/)", message.body)
+    match = re.search(
+        rf"http://testserver(/[a-z]{{2}}/signatures/{name}/[^/\s]+/)", message.body
+    )
     assert match, message.body
     return match.group(1)
 
