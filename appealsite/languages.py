@@ -52,7 +52,6 @@ class LanguageAddressMiddleware(LocaleMiddleware):
 
     def process_response(self, request, response):
         if getattr(response, "language_neutral", False):
-            response.headers.setdefault("Content-Language", settings.LANGUAGE_CODE)
             return response
         return super().process_response(request, response)
 
