@@ -33,6 +33,11 @@ urlpatterns = [
     ),
     path("appeals/<slug:slug>/feed/", cached_page(views.appeal_feed), name="feed"),
     path("appeals/<slug:slug>/card.png", views.share_card, name="card"),
+    path(
+        "appeals/<slug:slug>/share/mastodon/",
+        cached_page(views.share_mastodon),
+        name="share_mastodon",
+    ),
     path("my-data/", cached_page(views.my_data_request), name="my_data_request"),
     path("my-data/<str:token>/", views.my_data, name="my_data"),
     path("my-data/<str:token>/data.json", views.my_data_json, name="my_data_json"),

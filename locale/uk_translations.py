@@ -711,4 +711,12 @@ UK = {
     "For your safety, we only accept forms sent from pages of this site, and your browser says this one was sent from elsewhere. Nothing was saved.": "Задля вашої безпеки ми приймаємо лише форми, надіслані зі сторінок цього сайту, а ваш браузер повідомляє, що цю надіслано з іншого місця. Нічого не збережено.",
     "If you meant to send it, open the page on this site and send the form from there.": "Якщо ви справді хотіли її надіслати, відкрийте сторінку на цьому сайті й надішліть форму звідти.",
     "Go to the appeals": "До звернень",
+    "Found a mistake? Select it and tap “Report the selected text”.": "Знайшли помилку? Виділіть її та торкніться «Повідомити про виділений текст».",
+    "Report the selected text": "Повідомити про виділений текст",
+    "Share…": "Поділитися…",
+    "Your Mastodon server": "Ваш сервер Mastodon",
+    "Share on Mastodon": "Поділитися в Mastodon",
+    "Your server, %(server)s, opens with a post about the appeal ready for you to check and send:": "Ваш сервер, %(server)s, відкриється з готовим дописом про звернення — перевірте й надішліть його:",
+    "Continue to %(server)s": "Перейти на %(server)s",
+    "That is not the name of a Mastodon server. Type it as in your address, for example mastodon.social.": "Це не назва сервера Mastodon. Введіть її так, як у вашій адресі, наприклад mastodon.social.",
 }

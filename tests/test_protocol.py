@@ -55,6 +55,7 @@ def sample_url(appeal):
         "appeals:my_data": data_token,
         "appeals:my_data_json": data_token,
     }
+    queries = {"appeals:share_mastodon": "?server=mastodon.social"}
 
     def url(name, route):
         values = {
@@ -65,7 +66,7 @@ def sample_url(appeal):
         }
         kwargs = {key: values[key] for key in route.pattern.converters}
         assert None not in kwargs.values(), f"{name}: give it a sample {kwargs}"
-        return reverse(name, kwargs=kwargs)
+        return reverse(name, kwargs=kwargs) + queries.get(name, "")
 
     return url
 

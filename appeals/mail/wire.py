@@ -13,6 +13,7 @@ import base64
 import functools
 import re
 import smtplib
+from email.errors import HeaderParseError
 from email.header import Header
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
@@ -75,8 +76,13 @@ def checked_address(address: str) -> str:
     it before it sends (ValueError or UnicodeError if it cannot be sent to)."""
     if PLAIN_ADDRESS.fullmatch(address) and "=?" not in address:
         return address  # What the general check returns for these.
-    # The check reads nothing of the backend's own.
-    return EmailBackend.prep_address(EmailBackend.__new__(EmailBackend), address)
+    try:
+        # The check reads nothing of the backend's own.
+        return EmailBackend.prep_address(EmailBackend.__new__(EmailBackend), address)
+    except (HeaderParseError, AttributeError, IndexError) as error:
+        # The email package's parser breaks on some addresses ("=@[") instead of
+        # refusing them: refused all the same.
+        raise ValueError(f"Invalid address {address!r}") from error
 
 
 # An ASCII address of plain dot-atoms: the general check (the email package's

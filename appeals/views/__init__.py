@@ -5,6 +5,7 @@ from appeals.views.pages import (
     AppealListView,
     appeal_detail,
     privacy,
+    share_mastodon,
     signature_list,
 )
 from appeals.views.public_data import (
@@ -49,6 +50,7 @@ __all__ = [
     "organization_thanks",
     "privacy",
     "sign",
+    "share_mastodon",
     "signature_list",
     "thanks",
     "unsubscribe",

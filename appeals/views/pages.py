@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
+from appeals import sharing
 from appeals.forms import SignatureForm
 from appeals.links import absolute_url, shared_url
 from appeals.models import Appeal, AppealQuerySet, SigningState
@@ -132,6 +133,8 @@ def render_appeal(request, appeal, *, form, status=200):
         "embed_url": shared_url(reverse("appeals:embed", args=[appeal.slug])),
         "json_url": absolute_url(reverse("data:json", args=[appeal.slug])),
         "short_url": absolute_url(reverse("short_link", args=[original.pk])),
+        "share_url": appeal.shared_url,
+        "share_links": sharing.share_links(url=appeal.shared_url, title=appeal.title),
         "today": timezone.localdate(),
     }
     return render(request, "appeals/appeal_detail.html", context, status=status)
@@ -184,6 +187,24 @@ def signature_list(request, appeal):
     return render(
         request, "appeals/signature_list.html", {"appeal": appeal, "page": page}
     )
+
+
+@require_safe
+@public_appeal("appeals:share_mastodon")
+def share_mastodon(request, appeal):
+    """Lead on to the reader's own Mastodon server, with a post about the appeal.
+
+    A page with a link rather than a redirect: an address of ours must not send
+    anyone to a server someone else named in it.
+    """
+    server = sharing.mastodon_server(request.GET.get("server", ""))
+    context = {"appeal": appeal, "server": server}
+    if server is None:
+        return render(request, "appeals/share_mastodon.html", context, status=400)
+    context["share_url"] = sharing.mastodon_share_url(
+        server, url=appeal.shared_url, title=appeal.title
+    )
+    return render(request, "appeals/share_mastodon.html", context)
 
 
 @require_safe

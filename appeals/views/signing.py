@@ -128,9 +128,17 @@ def signing_refusal(request, appeal):
 @never_cache
 @require_safe
 def check_email(request, slug):
-    """End every sign submission here, whatever the address's history."""
+    """End every sign submission here, whatever the address's history.
+
+    A signer is keenest now: the page asks them to pass the appeal on.
+    """
     appeal = published_appeal(slug)
-    return render(request, "appeals/check_email.html", {"appeal": appeal})
+    context = {
+        "appeal": appeal,
+        "share_url": appeal.shared_url,
+        "share_links": share_links(url=appeal.shared_url, title=appeal.title),
+    }
+    return render(request, "appeals/check_email.html", context)
 
 
 @public_form

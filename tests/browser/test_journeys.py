@@ -122,6 +122,102 @@ def test_on_a_phone_the_appeal_and_form_fit_the_screen(
     context.close()
 
 
+def test_on_a_phone_where_the_appeal_stands_is_on_the_first_screen(
+    browser, live_server, appeal, screenshot
+):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+
+    status = page.locator(".status-block")
+    expect(status).to_be_in_viewport(ratio=1)
+    expect(status).to_contain_text("1 signature of a goal of 100")
+    expect(status.get_by_role("progressbar")).to_be_visible()
+    status.get_by_role("link", name="Sign this appeal").click()
+    expect(field(page, "Full name")).to_be_in_viewport()
+    screenshot("phone-status-block", page)
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_a_signer_is_asked_to_share_right_after_signing(
+    browser, live_server, appeal, javascript
+):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=javascript
+    )
+    # The phone's share sheet, as a phone's browser offers it.
+    context.add_init_script(
+        "navigator.share = (data) => { window.sharedData = data; "
+        "return Promise.resolve(); };"
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    fill_sign_form(page)
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    shared = f"{live_server.url}/appeals/let-journalists-in/"
+    expect(page.get_by_label("Link to the appeal")).to_have_value(shared)
+    share = page.get_by_role("button", name="Share…")
+    if javascript:
+        share.click()
+        assert page.evaluate("window.sharedData") == {
+            "title": "Let journalists into Stavrin",
+            "url": shared,
+        }
+    else:
+        expect(share).to_be_hidden()
+    page.get_by_label("Your Mastodon server").fill("@olena@mastodon.social")
+    page.get_by_role("button", name="Share on Mastodon").click()
+    continue_link = page.get_by_role("link", name="Continue to mastodon.social")
+    assert continue_link.get_attribute("href").startswith(
+        "https://mastodon.social/share?text=Let+journalists+into+Stavrin+"
+    )
+    context.close()
+
+
+def test_on_a_touch_screen_a_reader_reports_a_typo_without_a_keyboard(
+    browser, live_server, appeal
+):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/appeals/let-journalists-in/")
+    expect(
+        page.get_by_text("Select it and tap “Report the selected text”")
+    ).to_be_visible()
+    button = page.get_by_role("button", name="Report the selected text")
+    expect(button).to_be_hidden()
+
+    # The paragraph's first words: the context must keep its first character.
+    page.locator(".appeal-body p").evaluate(
+        """element => {
+            const range = document.createRange();
+            range.setStart(element.firstChild, 0);
+            range.setEnd(element.firstChild, "We call".length);
+            window.getSelection().removeAllRanges();
+            window.getSelection().addRange(range);
+        }"""
+    )
+    button.tap()
+
+    dialog = page.get_by_role("dialog", name="Report a mistake")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("mark")).to_have_text("We call")
+    expect(dialog.locator("[data-typo-context]")).to_have_text(
+        "We call for an independent investigation."
+    )
+    dialog.get_by_role("button", name="Send").tap()
+    expect(
+        dialog.get_by_text("Thank you! Our editors will look at it.")
+    ).to_be_visible()
+    report = TypoReport.objects.get()
+    assert report.context == "We call for an independent investigation."
+    context.close()
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_on_a_phone_a_failed_submission_opens_at_what_went_wrong(
     browser, live_server, appeal, javascript

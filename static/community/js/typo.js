@@ -1,5 +1,6 @@
-// Select text and press Ctrl+Enter (Cmd+Enter on a Mac) to report a mistake.
-// The report goes to this site only. Without JavaScript, the footer links to a form.
+// Select text and press Ctrl+Enter (Cmd+Enter on a Mac) to report a mistake; on a
+// touch screen, a button appears while text is selected. The report goes to this
+// site only. Without JavaScript, the footer links to a form.
 "use strict";
 
 (() => {
@@ -29,7 +30,8 @@
     if (at < 0) {
       return { before: "", after: "" };
     }
-    const start = Math.max(text.lastIndexOf(". ", at) + 2, 0, at - 200);
+    const sentence = text.lastIndexOf(". ", at);
+    const start = Math.max(sentence < 0 ? 0 : sentence + 2, at - 200);
     const stop = text.indexOf(". ", at + selected.length);
     const end = Math.min(stop < 0 ? text.length : stop + 1, at + selected.length + 200);
     return { before: text.slice(start, at), after: text.slice(at + selected.length, end) };
@@ -58,18 +60,48 @@
     comment.focus();
   }
 
+  // What is selected in the page (not in a form field), with its range, or null.
+  function currentSelection() {
+    const selection = window.getSelection();
+    const selected = selection && selection.rangeCount ? squeeze(selection.toString()) : "";
+    if (!selected || dialog.contains(selection.anchorNode)) {
+      return null;
+    }
+    return { selected, range: selection.getRangeAt(0) };
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || dialog.open) {
       return;
     }
-    const selection = window.getSelection();
-    const selected = selection && selection.rangeCount ? squeeze(selection.toString()) : "";
-    if (!selected) {
+    const found = currentSelection();
+    if (!found) {
       return;
     }
     event.preventDefault();
-    open(selected, selection.getRangeAt(0));
+    open(found.selected, found.range);
   });
+
+  // Touch screens have no Ctrl+Enter: a button shows while text is selected.
+  const touchButton = document.querySelector("[data-typo-touch]");
+  const hint = document.querySelector("[data-touch-hint]");
+  if (touchButton && window.matchMedia("(pointer: coarse)").matches) {
+    if (hint) {
+      hint.textContent = hint.dataset.touchHint;
+    }
+    document.addEventListener("selectionchange", () => {
+      touchButton.hidden = dialog.open || !currentSelection();
+    });
+    // Tapping the button must not clear the selection it reports.
+    touchButton.addEventListener("pointerdown", (event) => event.preventDefault());
+    touchButton.addEventListener("click", () => {
+      const found = currentSelection();
+      touchButton.hidden = true;
+      if (found) {
+        open(found.selected, found.range);
+      }
+    });
+  }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
