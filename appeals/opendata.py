@@ -206,6 +206,8 @@ def prepared_json_response(
     if prepared.last_modified is not None:
         response["Last-Modified"] = http_date(prepared.last_modified)
     response["Access-Control-Allow-Origin"] = "*"
+    if response.status_code == 412:
+        return response  # One reader's precondition: no cache may keep it.
     public_cache(
         response, fresh_seconds=fresh_seconds, age=time.time() - prepared.made_at
     )

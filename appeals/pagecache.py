@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 
 from appeals import localcache
 
@@ -32,12 +32,17 @@ STALE_SECONDS = 30
 READS = {"GET", "HEAD"}
 
 
+# What a copy does not keep of the view's answer: how to cache it is said anew
+# for each reader, and what is one reader's is never kept.
+NOT_KEPT = {"cache-control", "expires", "vary", "set-cookie", "etag", "content-length"}
+
+
 @dataclass(frozen=True)
 class Page:
     """A rendered page, as every reader of its address gets it."""
 
     body: bytes
-    content_type: str
+    headers: tuple[tuple[str, str], ...]  # The view's own: Content-Type, X-Robots-Tag.
     rendered_at: float  # A timestamp: its data is as old as this.
     etag: str
 
@@ -46,18 +51,28 @@ class Page:
         body = response.content
         return cls(
             body=body,
-            content_type=response["Content-Type"],
+            headers=tuple(
+                (name, value)
+                for name, value in response.headers.items()
+                if name.lower() not in NOT_KEPT
+            ),
             rendered_at=time.time(),
             etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
         )
 
     def response(self, request) -> HttpResponse:
-        last_modified = int(self.rendered_at)
+        headers = dict(self.headers)
+        headers.setdefault("Last-Modified", http_date(int(self.rendered_at)))
         response = get_conditional_response(
-            request, etag=self.etag, last_modified=last_modified
-        ) or HttpResponse(self.body, content_type=self.content_type)
+            request,
+            etag=self.etag,
+            last_modified=parse_http_date_safe(headers["Last-Modified"]),
+        ) or HttpResponse(self.body)
+        if response.status_code == 412:
+            return response  # One reader's precondition: no cache may keep it.
+        for name, value in headers.items():
+            response[name] = value
         response["ETag"] = self.etag
-        response["Last-Modified"] = http_date(last_modified)
         public_cache(
             response,
             fresh_seconds=settings.PAGE_FRESH_SECONDS,

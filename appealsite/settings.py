@@ -169,6 +169,8 @@ def mailer_from_url(url: str) -> dict:
     """Turn an EMAIL_URL such as smtp+tls://user:pass@host:587 into a MAILERS entry."""
     config = environ.Env.email_url_config(url)
     backend = config["EMAIL_BACKEND"]
+    if backend.endswith("filebased.EmailBackend"):
+        return {"BACKEND": backend, "OPTIONS": {"file_path": str(DEV_EMAIL_DIR)}}
     if not backend.endswith("smtp.EmailBackend"):
         return {"BACKEND": backend}
     return {
@@ -186,8 +188,14 @@ def mailer_from_url(url: str) -> dict:
     }
 
 
-# The console backend prints emails in development; production sets an SMTP URL.
-MAILERS = {"default": mailer_from_url(env.str("EMAIL_URL", default="consolemail://"))}
+# In development emails are kept as files in DEV_EMAIL_DIR, and read as a person
+# reads them at /dev/emails/ (appealsite/devmail.py); production sets an SMTP URL.
+DEV_EMAIL_DIR = env.path("DEV_EMAIL_DIR", default=BASE_DIR / "var" / "emails")
+MAILERS = {
+    "default": mailer_from_url(
+        env.str("EMAIL_URL", default="filemail://" if DEBUG else "consolemail://")
+    )
+}
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="appealsite <noreply@localhost>"
 )
@@ -471,4 +479,7 @@ LOGGING = {
     "filters": {"redact": {"()": "appealsite.logs.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own loggers print through the root's handler alone: Django gives
+    # them a console handler of theirs too, and every line came out twice.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

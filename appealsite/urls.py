@@ -43,4 +43,7 @@ if settings.BENCH_REFERENCE_VIEWS:
 if settings.DEBUG:
     from django.conf.urls.static import static
 
+    from appealsite import devmail
+
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns.append(path("dev/emails/", devmail.outbox, name="dev_emails"))

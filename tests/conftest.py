@@ -117,3 +117,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it plainly when the browser journeys did not run: the run is green
+    without them, but they are where the site is seen as people see it."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if report.nodeid.startswith("tests/browser/")
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} browser journeys were SKIPPED: Chromium is missing. "
+            "Install it (apt-get install chromium) to run them; CI does.",
+            yellow=True,
+            bold=True,
+        )

@@ -211,3 +211,28 @@ def expire_the_cached_copy():
     old_copy = replace(cache.get(key), rendered_at=0)
     cache.set(key, old_copy)
     return key, old_copy
+
+
+@pytest.mark.parametrize(
+    "precondition",
+    [
+        {"HTTP_IF_MATCH": '"not-this-one"'},
+        {"HTTP_IF_UNMODIFIED_SINCE": "Mon, 01 Jan 1990 00:00:00 GMT"},
+    ],
+)
+def test_an_answer_to_one_reader_s_precondition_is_kept_by_no_cache(precondition):
+    appeal = make_appeal()
+    for url in [appeal.get_absolute_url(), reverse("data:json", args=[appeal.slug])]:
+        response = Client().get(url, **precondition)
+
+        assert response.status_code == 412, url
+        assert "public" not in response["Cache-Control"], url
+
+
+def test_a_kept_page_keeps_what_its_view_said_about_it():
+    Client().get(reverse("sitemap"))
+
+    again = Client().get(reverse("sitemap"))
+
+    assert again["X-Robots-Tag"] == "noindex, noodp, noarchive"
+    assert again["Content-Type"] == "application/xml"

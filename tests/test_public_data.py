@@ -367,7 +367,7 @@ def test_only_the_embed_may_be_framed(client, appeal):
     assert page.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert (
-        f'&lt;iframe src="{SITE}/appeals/free-the-press/embed/"'
+        f'&lt;iframe src="{SITE}/en/appeals/free-the-press/embed/"'
         in page.content.decode()
     )
 

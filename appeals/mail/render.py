@@ -91,14 +91,18 @@ def render_queued(message: OutgoingEmail, *, drafts: "Drafts | None" = None):
 def signature_context(
     signature: Signature | OrganizationSignature, update: Update | None = None
 ) -> dict:
-    """What an email about a signature (and an update) may say, with its links."""
-    return {
-        **_shared_context(signature, update),
-        **{
-            name: link(view, make_token(signature, purpose))
-            for name, (view, purpose) in LINKS.items()
-        },
-    }
+    """What an email about a signature (and an update) may say, with its links.
+
+    The links open the pages in the email's language: a page's address names it.
+    """
+    with translation.override(signature.language):
+        return {
+            **_shared_context(signature, update),
+            **{
+                name: link(view, make_token(signature, purpose))
+                for name, (view, purpose) in LINKS.items()
+            },
+        }
 
 
 def update_context(update: Update, text: UpdateText) -> dict:
@@ -160,6 +164,12 @@ class Drafts:
         self._drafts: dict[tuple, EmailMessage] = {}
 
     def write(self, message: OutgoingEmail) -> EmailMessage:
+        # The links open the pages in the email's language (a page's address
+        # names it), whatever language the process writing it has active.
+        with translation.override(message.about.language):
+            return self._write(message)
+
+    def _write(self, message: OutgoingEmail) -> EmailMessage:
         signature, update = message.about, message.update
         key = (
             message.kind,

@@ -13,7 +13,7 @@ from django.views.generic import ListView
 
 from appeals import sharing
 from appeals.forms import SignatureForm
-from appeals.links import absolute_url, shared_url
+from appeals.links import absolute_url
 from appeals.models import Appeal, AppealQuerySet, SigningState
 from appeals.pagination import KeysetQueryForm, newest_first_page
 from appeals.timeline import timeline, timeline_prefetches
@@ -129,8 +129,9 @@ def render_appeal(request, appeal, *, form, status=200):
         "canonical_url": appeal.canonical_url,
         "share_image_url": share_image_url(appeal),
         "og_locale": OG_LOCALES.get(appeal.language, appeal.language),
-        # Without a language: the widget speaks each reader's.
-        "embed_url": shared_url(reverse("appeals:embed", args=[appeal.slug])),
+        # In this page's language: an address without one would send every view
+        # of every embed through a redirect no cache may keep.
+        "embed_url": absolute_url(reverse("appeals:embed", args=[appeal.slug])),
         "json_url": absolute_url(reverse("data:json", args=[appeal.slug])),
         "short_url": absolute_url(reverse("short_link", args=[original.pk])),
         "share_url": appeal.shared_url,

@@ -1,5 +1,12 @@
-"""Create the demo appeal; running it again changes nothing."""
+"""Create the demo appeal; running it again changes nothing.
 
+It shows the whole product to someone who has just run `make run`: a deadline, a
+Ukrainian translation, a co-signing organization, approved comments, signatures
+from several countries over several days (for the charts), the delivery and the
+addressee's reply, an update, and the Join us blocks.
+"""
+
+import random
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,8 +15,17 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from appeals.models import Appeal, Authorship, Organization, Signature
+from appeals.models import (
+    Appeal,
+    Authorship,
+    DeliveryEvent,
+    Organization,
+    OrganizationSignature,
+    Signature,
+    Update,
+)
 from appeals.services.counting import recount_signatures
+from community.models import JoinBlock
 
 DEMO_SLUG = "let-journalists-into-stavrin"
 DEMO_STAFF_USERNAME = "demo-admin"
@@ -61,6 +77,33 @@ Silence and closed roads do not end a crisis; they deepen it. We stand ready to
 assist any independent inquiry with the testimonies we have collected.
 """
 
+TRANSLATION = {
+    "slug": "pustit-zhurnalistiv-do-stavryna",
+    "language": "uk",
+    "title": "Пустіть журналістів до Ставрина й розслідуйте стрілянину",
+    "addressee": "Уряду та Генеральному прокурору",
+    "summary": (
+        "Поліція стріляла в робітників, які страйкували в Ставрині, а місто "
+        "відрізали від світу. Ми вимагаємо незалежного розслідування й вільного "
+        "доступу для журналістів."
+    ),
+    "body": """\
+Ми, організації, що підписали цей лист, звертаємося до вас щодо подій минулого
+тижня в місті Ставрин.
+
+У вівторок уранці поліція відкрила вогонь по робітниках, які мирно зібралися
+біля воріт фабрики й вимагали виплатити заборговану зарплату. Мобільний зв'язок
+та інтернет у місті відключили, а журналістів не пустили на блокпостах.
+
+Тому ми закликаємо вас:
+
+1. **відновити** мобільний зв'язок та інтернет у Ставрині;
+2. **пустити журналістів** до міста й дати їм вільно та безпечно працювати;
+3. **відкрити незалежне розслідування** застосування зброї проти страйкарів;
+4. **звільнити** всіх затриманих за участь у страйку.
+""",
+}
+
 SIGNERS = [
     ("Olena Marchuk", "olena@example.org", "UA", "Kharkiv", "Teacher", "public"),
     ("Tomasz Wiśniewski", "tomasz@example.org", "PL", "Kraków", "Journalist", "public"),
@@ -69,6 +112,29 @@ SIGNERS = [
     ("Marta Kovács", "marta@example.org", "HU", "", "", "counted"),
     ("Ivan Petrenko", "ivan@example.org", "UA", "Lviv", "Lawyer", "public"),
     ("Sofia Lindqvist", "sofia@example.org", "SE", "Uppsala", "", "counted"),
+]
+# Comments moderators approved (email -> comment).
+COMMENTS = {
+    "olena@example.org": "My cousin works at the plant; we have heard nothing since.",
+    "tomasz@example.org": "Closing roads to the press never ends well.",
+}
+# Signers for the charts: how many, from where (weights), over how many days.
+CROWD = 240
+CROWD_COUNTRIES = {"UA": 40, "KZ": 25, "PL": 10, "GE": 6, "DE": 6, "GB": 5, "LT": 3}
+CROWD_DAYS = 5
+
+JOIN_BLOCKS = [
+    ("support", "en", "Support us", "Our work is funded by people like you."),
+    ("volunteer", "en", "Become a volunteer", "Translators and researchers welcome."),
+    ("training", "en", "Complete training", "Learn to document abuses safely."),
+    ("support", "uk", "Підтримайте нас", "Нашу роботу фінансують такі люди, як ви."),
+    ("volunteer", "uk", "Станьте волонтером", "Запрошуємо перекладачів і дослідників."),
+    (
+        "training",
+        "uk",
+        "Пройдіть навчання",
+        "Навчіться безпечно документувати порушення.",
+    ),
 ]
 
 
@@ -94,7 +160,8 @@ class Command(BaseCommand):
                 "body": BODY,
                 "language": "en",
                 "status": Appeal.Status.PUBLISHED,
-                "published_at": timezone.now() - timedelta(days=3),
+                "published_at": timezone.now() - timedelta(days=CROWD_DAYS + 1),
+                "closes_at": timezone.now() + timedelta(days=30),
                 "signature_goal": 1000,
             },
         )
@@ -104,8 +171,10 @@ class Command(BaseCommand):
                 organization=organization,
                 defaults={"position": position},
             )
+        self._translate(appeal)
         for name, email, country, city, affiliation, visibility in SIGNERS:
             if not appeal.signatures.filter(email_normalized=email).exists():
+                comment = COMMENTS.get(email, "")
                 Signature.objects.create(
                     appeal=appeal,
                     full_name=name,
@@ -114,9 +183,15 @@ class Command(BaseCommand):
                     city=city,
                     affiliation=affiliation,
                     visibility=visibility,
+                    comment=comment,
+                    comment_status=Signature.CommentStatus.APPROVED,
                     status=Signature.Status.CONFIRMED,
                     confirmed_at=timezone.now(),
                 )
+        self._crowd(appeal)
+        self._cosign(appeal)
+        self._deliver(appeal)
+        self._join_blocks()
         recount_signatures(appeals=[appeal])
 
         self.stdout.write(
@@ -125,6 +200,106 @@ class Command(BaseCommand):
         )
         if settings.DEBUG:
             self._ensure_demo_staff()
+            backend = settings.MAILERS["default"]["BACKEND"]
+            if backend.endswith("filebased.EmailBackend"):
+                self.stdout.write(
+                    "Emails are not sent in development: read them at "
+                    f"{settings.SITE_URL}/dev/emails/"
+                )
+
+    def _translate(self, appeal):
+        Appeal.objects.get_or_create(
+            slug=TRANSLATION["slug"],
+            defaults={
+                **TRANSLATION,
+                "translation_of": appeal,
+                "status": Appeal.Status.PUBLISHED,
+                "published_at": appeal.published_at,
+            },
+        )
+
+    def _crowd(self, appeal):
+        """Signatures from several countries over several days, for the charts."""
+        if appeal.signatures.filter(email__endswith="@demo.example.org").exists():
+            return
+        rng = random.Random(1)
+        now = timezone.now()
+        countries = rng.choices(
+            list(CROWD_COUNTRIES), weights=CROWD_COUNTRIES.values(), k=CROWD
+        )
+        Signature.objects.bulk_create(
+            Signature(
+                appeal=appeal,
+                full_name=f"Demo Signer {number}",
+                email=f"signer-{number}@demo.example.org",
+                country=country,
+                visibility=Signature.Visibility.COUNTED,
+                status=Signature.Status.CONFIRMED,
+                confirmed_at=now - timedelta(hours=rng.uniform(1, 24 * CROWD_DAYS)),
+            )
+            for number, country in enumerate(countries)
+        )
+
+    def _cosign(self, appeal):
+        OrganizationSignature.objects.get_or_create(
+            appeal=appeal,
+            organization_name="Coastal Rights Network",
+            defaults={
+                "website": "https://crn.example.org/",
+                "country": "GE",
+                "contact_name": "Nino Beridze",
+                "email": "nino@crn.example.org",
+                "statement": "We stand with the workers of Stavrin.",
+                "status": OrganizationSignature.Status.CONFIRMED,
+                "confirmed_at": timezone.now(),
+                "is_approved": True,
+            },
+        )
+
+    def _deliver(self, appeal):
+        """Delivered two days ago, answered yesterday, with an update to signers."""
+        today = timezone.localdate()
+        delivered, _created = DeliveryEvent.objects.get_or_create(
+            appeal=appeal,
+            kind=DeliveryEvent.Kind.DELIVERED,
+            defaults={
+                "occurred_on": today - timedelta(days=2),
+                "channel": "in person at the Prosecutor General's office",
+            },
+        )
+        DeliveryEvent.objects.get_or_create(
+            appeal=appeal,
+            kind=DeliveryEvent.Kind.REPLY,
+            defaults={
+                "occurred_on": today - timedelta(days=1),
+                "channel": "by letter",
+                "text": (
+                    "The Prosecutor General's office writes that the events in "
+                    "Stavrin are under review and that journalists may apply for "
+                    "accreditation."
+                ),
+            },
+        )
+        Update.objects.get_or_create(
+            appeal=appeal,
+            title="We handed the letter over",
+            defaults={
+                "body": (
+                    "On behalf of every signer, we handed the letter to the "
+                    "Prosecutor General's office. Thank you for signing."
+                ),
+                "delivery_event": delivered,
+                "state": Update.State.SENT,
+                "published_at": timezone.now() - timedelta(days=2),
+                "finished_at": timezone.now() - timedelta(days=2),
+            },
+        )
+
+    def _join_blocks(self):
+        for kind, language, title, text in JOIN_BLOCKS:
+            JoinBlock.objects.get_or_create(
+                kind=kind, language=language, defaults={"title": title, "text": text}
+            )
 
     def _ensure_demo_staff(self):
         """Create a known staff login, only ever in development (DEBUG on)."""
