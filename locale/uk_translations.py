@@ -719,4 +719,5 @@ UK = {
     "Your server, %(server)s, opens with a post about the appeal ready for you to check and send:": "Ваш сервер, %(server)s, відкриється з готовим дописом про звернення — перевірте й надішліть його:",
     "Continue to %(server)s": "Перейти на %(server)s",
     "That is not the name of a Mastodon server. Type it as in your address, for example mastodon.social.": "Це не назва сервера Mastodon. Введіть її так, як у вашій адресі, наприклад mastodon.social.",
+    "a title in quotation marks|“%(title)s”": "«%(title)s»",
 }

@@ -384,9 +384,14 @@ def test_the_sign_form_works_with_the_keyboard_alone(page, live_server, appeal):
 PAGES_FOR_AXE = [
     "/",
     "/appeals/let-journalists-in/",
+    "/uk/appeals/let-journalists-in/",
+    "/appeals/let-journalists-in/sign/check-email/",
     "/appeals/let-journalists-in/thank-you/",
     "/appeals/let-journalists-in/signatures/",
+    "/appeals/let-journalists-in/organizations/sign/",
     "/join/",
+    "/my-data/",
+    "/typo/",
 ]
 
 
