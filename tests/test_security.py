@@ -291,3 +291,13 @@ def test_fuzzed_sign_form_never_fails_and_never_stores_a_live_payload(
     )
     for cell in rows[1]:
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_each_log_line_is_printed_once(debug):
+    result = run_django(
+        "import logging; logging.getLogger('django.request').warning('one line')",
+        DJANGO_DEBUG=debug,
+    )
+
+    assert result.stderr.count("one line") == 1, result.stderr
