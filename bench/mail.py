@@ -486,10 +486,9 @@ def post_wave(site: Site, form: dict, *, rate: int, seconds: int) -> dict:
     answer_seconds: list[float] = []
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"csrftoken={form['BENCH_COOKIE']}",
+        "Sec-Fetch-Site": "same-origin",
     }
     fields = {
-        "csrfmiddlewaretoken": form["BENCH_CSRF"],
         "full_name": "Wave Signer",
         "country": "UA",
         "city": "Kyiv",

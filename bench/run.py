@@ -41,7 +41,6 @@ import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime
-from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -393,25 +392,26 @@ def profile_summary(stacks: str) -> list[tuple[str, float]]:
 
 
 def sign_env(site: Site) -> dict:
-    """What a browser holds after opening the appeal page: cookie, token, form time."""
+    """What a browser holds after opening the appeal page: the form's signed time.
+
+    The page is the same for every reader (no cookie, no token): the browser's
+    `Sec-Fetch-Site: same-origin` header is what lets its POST through.
+    """
     request = urllib.request.Request(
-        f"{site.base}/appeals/{SLUG}/", headers={"X-Forwarded-For": "192.0.2.1"}
+        f"{site.base}/en/appeals/{SLUG}/", headers={"X-Forwarded-For": "192.0.2.1"}
     )
     with urllib.request.urlopen(request) as response:
         html = response.read().decode()
-        cookie = SimpleCookie(response.headers["Set-Cookie"])["csrftoken"].value
     time.sleep(4)  # A person takes longer than the form's minimum fill time.
     return {
-        "BENCH_COOKIE": cookie,
-        "BENCH_CSRF": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1],
         "BENCH_RENDERED_AT": re.search(r'name="rendered_at" value="([^"]+)"', html)[1],
-        "BENCH_PATH": f"/appeals/{SLUG}/sign/",
+        "BENCH_PATH": f"/en/appeals/{SLUG}/sign/",
     }
 
 
 def page_weight(site: Site) -> dict:
     """Compressed size of the appeal page and everything it loads; other origins."""
-    url = f"{site.base}/appeals/{SLUG}/"
+    url = f"{site.base}/en/appeals/{SLUG}/"
     html = urllib.request.urlopen(url).read()
     assets = re.findall(rb'(?:href|src)="([^"]+\.(?:css|js))"', html)
     other_origins = [
@@ -518,9 +518,9 @@ def main() -> int:
         return wrk(f"{site.base}/bench/r2/", seconds, "post.lua")
 
     def page(seconds):
-        return wrk(f"{site.base}/appeals/{SLUG}/", seconds)
+        return wrk(f"{site.base}/en/appeals/{SLUG}/", seconds)
 
-    def sign(seconds, path=f"/appeals/{SLUG}/sign/"):
+    def sign(seconds, path=f"/en/appeals/{SLUG}/sign/"):
         return wrk(site.base, seconds, "sign.lua", {**form, "BENCH_PATH": path})
 
     try:
@@ -552,7 +552,7 @@ def main() -> int:
             "sign": paired(r2, sign),
             "last_page": paired(
                 r1,
-                lambda s: wrk(f"{site.base}/appeals/{SLUG}/signatures/?oldest=1", s),
+                lambda s: wrk(f"{site.base}/en/appeals/{SLUG}/signatures/?oldest=1", s),
             ),
         }
         # Where a signature's cost goes: the same POSTs to a view that stops early.

@@ -1,5 +1,6 @@
--- POST the sign form as a browser would: the page's CSRF cookie and token, the
--- form's signed display time, and a new address each time. X-Forwarded-For plays
+-- POST the sign form as a browser would: the browser's same-origin Fetch Metadata
+-- header (no cookie, no token: the page is the same for every reader), the form's
+-- signed display time, and a new address each time. X-Forwarded-For plays
 -- the proxy in front of the app (TRUSTED_PROXY_COUNT=1): every request comes from
 -- another reader, as in a real wave.
 
@@ -15,18 +16,16 @@ function init(args)
   ok = 0
   bad = 0
   path = os.getenv("BENCH_PATH")
-  token = os.getenv("BENCH_CSRF")
   rendered_at = os.getenv("BENCH_RENDERED_AT")
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-  wrk.headers["Cookie"] = "csrftoken=" .. os.getenv("BENCH_COOKIE")
+  wrk.headers["Sec-Fetch-Site"] = "same-origin"
 end
 
 function request()
   counter = counter + 1
   local email = string.format("bench-%d-%d-%d@gmail.com", id, os.time(), counter)
-  local body = "csrfmiddlewaretoken=" .. token
-    .. "&full_name=Bench+Signer&email=" .. email
+  local body = "full_name=Bench+Signer&email=" .. email
     .. "&country=UA&city=Kyiv&visibility=public&homepage="
     .. "&rendered_at=" .. rendered_at
   wrk.headers["X-Forwarded-For"] = string.format(

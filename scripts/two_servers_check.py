@@ -15,7 +15,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,25 +26,22 @@ BURST_LIMIT = 10  # SIGNING_RATE_LIMITS["ip_burst"]: 10 a minute per client.
 
 
 class Browser:
-    """One reader: a cookie jar and the sign form's hidden fields."""
+    """One reader: the sign form's signed time, and a browser's Fetch Metadata."""
 
     def __init__(self, server: Site, address: str):
         self.server, self.address = server, address
         request = urllib.request.Request(
-            f"{server.base}/appeals/{SLUG}/", headers={"X-Forwarded-For": address}
+            f"{server.base}/en/appeals/{SLUG}/", headers={"X-Forwarded-For": address}
         )
         with urllib.request.urlopen(request) as response:
             html = response.read().decode()
-            self.cookie = SimpleCookie(response.headers["Set-Cookie"])[
-                "csrftoken"
-            ].value
-        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+            if response.headers.get("Set-Cookie"):
+                raise AssertionError("the public page set a cookie")
         self.rendered_at = re.search(r'name="rendered_at" value="([^"]+)"', html)[1]
 
     def sign(self, server: Site, email: str) -> int:
         body = urllib.parse.urlencode(
             {
-                "csrfmiddlewaretoken": self.token,
                 "full_name": "Two Servers",
                 "email": email,
                 "country": "UA",
@@ -55,10 +51,10 @@ class Browser:
             }
         ).encode()
         request = urllib.request.Request(
-            f"{server.base}/appeals/{SLUG}/sign/",
+            f"{server.base}/en/appeals/{SLUG}/sign/",
             data=body,
             headers={
-                "Cookie": f"csrftoken={self.cookie}",
+                "Sec-Fetch-Site": "same-origin",
                 "X-Forwarded-For": self.address,
             },
         )
