@@ -10,9 +10,15 @@ says honestly how long it may be kept: `public`, a max-age and s-maxage that add
 up, with the copy's age, to at most PAGE_FRESH_SECONDS, an ETag, and 304 to whoever
 has it already. Staff (anyone with a session) see their own, live view, never
 kept by anyone (`private`).
+
+A copy is compressed once, when it is rendered, not for each reader: a browser
+that accepts gzip gets those bytes, and nginx keeps them as they are. Compressing
+is safe here as it is not on a page with a secret in it (BREACH): a public page
+holds nothing of one reader's.
 """
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -22,19 +28,24 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe
+from django.utils.text import compress_string
 
 from appeals import localcache
 
 # Part of each key: copies in another shape (an older release's) are not read.
-COPY_FORMAT = 3
+COPY_FORMAT = 4
 # How long past its time an old copy may still be served while a new one renders.
 STALE_SECONDS = 30
 READS = {"GET", "HEAD"}
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+# Smaller pages gain nothing from compression (Django's GZipMiddleware's limit).
+COMPRESS_FROM_BYTES = 200
 
 
 # What a copy does not keep of the view's answer: how to cache it is said anew
 # for each reader, and what is one reader's is never kept.
 NOT_KEPT = {"cache-control", "expires", "vary", "set-cookie", "etag", "content-length"}
+VARIES_BY = "Accept-Encoding"  # Nothing else: nginx keys its copies by the address.
 
 
 @dataclass(frozen=True)
@@ -45,12 +56,17 @@ class Page:
     headers: tuple[tuple[str, str], ...]  # The view's own: Content-Type, X-Robots-Tag.
     rendered_at: float  # A timestamp: its data is as old as this.
     etag: str
+    compressed: bytes | None = None  # The body in gzip, if worth it.
 
     @classmethod
     def of(cls, response) -> "Page":
         body = response.content
+        worth_compressing = len(
+            body
+        ) >= COMPRESS_FROM_BYTES and not response.has_header("Content-Encoding")
         return cls(
             body=body,
+            compressed=compress_string(body) if worth_compressing else None,
             headers=tuple(
                 (name, value)
                 for name, value in response.headers.items()
@@ -63,16 +79,25 @@ class Page:
     def response(self, request) -> HttpResponse:
         headers = dict(self.headers)
         headers.setdefault("Last-Modified", http_date(int(self.rendered_at)))
+        gzipped = self.compressed is not None and ACCEPTS_GZIP.search(
+            request.headers.get("Accept-Encoding", "")
+        )
+        # Each encoding is another representation, with an ETag of its own.
+        etag = f'{self.etag[:-1]}-gzip"' if gzipped else self.etag
         response = get_conditional_response(
             request,
-            etag=self.etag,
+            etag=etag,
             last_modified=parse_http_date_safe(headers["Last-Modified"]),
-        ) or HttpResponse(self.body)
+        ) or HttpResponse(self.compressed if gzipped else self.body)
         if response.status_code == 412:
             return response  # One reader's precondition: no cache may keep it.
         for name, value in headers.items():
             response[name] = value
-        response["ETag"] = self.etag
+        response["ETag"] = etag
+        if self.compressed is not None:
+            response["Vary"] = VARIES_BY
+            if gzipped and response.status_code == 200:
+                response["Content-Encoding"] = "gzip"
         public_cache(
             response,
             fresh_seconds=settings.PAGE_FRESH_SECONDS,

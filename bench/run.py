@@ -87,7 +87,10 @@ class Site:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.database = f"appealsite_bench_{int(time.time())}"
-        self.static_root = tempfile.mkdtemp(prefix="appealsite-static-")
+        # What nginx serves itself: static/ (STATIC_ROOT) and maintenance/.
+        self.public_root = Path(tempfile.mkdtemp(prefix="appealsite-public-"))
+        self.public_root.chmod(0o755)  # nginx's workers read it.
+        self.static_root = str(self.public_root / "static")
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
             "DJANGO_DEBUG": "0",
@@ -175,6 +178,7 @@ class Site:
         self.manage("migrate", "--no-input", "-v0")
         self.manage("load_demo")
         self.manage("collectstatic", "--no-input", "-v0")
+        self.manage("maintenance_pages", str(self.public_root / "maintenance"))
 
     def add_signatures(self, count: int) -> None:
         started = time.monotonic()
@@ -218,7 +222,7 @@ class Site:
 
     def drop(self) -> None:
         self.stop()
-        shutil.rmtree(self.static_root, ignore_errors=True)
+        shutil.rmtree(self.public_root, ignore_errors=True)
         for attempt in range(30):
             try:
                 admin = psycopg2.connect(f"{POSTGRES}/postgres")

@@ -146,3 +146,20 @@ def test_the_daily_jobs_all_run_when_one_fails(monkeypatch):
         call_command("daily", stdout=io.StringIO(), stderr=io.StringIO())
 
     assert ran == [job[0] for job in daily.JOBS]
+
+
+def test_maintenance_pages_are_written_in_every_interface_language(settings, tmp_path):
+    settings.SITE_NAME = "Stavrin <Rights>"
+
+    call_command(
+        "maintenance_pages", str(tmp_path / "maintenance"), stdout=io.StringIO()
+    )
+
+    english = (tmp_path / "maintenance" / "en.html").read_text()
+    ukrainian = (tmp_path / "maintenance" / "uk.html").read_text()
+    assert '<html lang="en"' in english and "it may not have reached us" in english
+    assert '<html lang="uk"' in ukrainian and "могла до нас не дійти" in ukrainian
+    assert 'href="/uk/"' in ukrainian  # Back to the appeals, in the same language.
+    assert "Stavrin &lt;Rights&gt;" in english
+    assert "<script" not in english  # A plain page: nothing to run while we are down.
+    assert not list((tmp_path / "maintenance").glob("*.partial"))
