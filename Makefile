@@ -9,12 +9,13 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean messages bench bench-mail bench-updates serve
+.PHONY: help run test lint venv clean messages bench bench-edge bench-mail bench-updates serve
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
 	@echo "make test   install the dev tools, then lint and run the whole test suite"
 	@echo "make bench  load test a production-like run (PostgreSQL, Redis, gunicorn, wrk)"
+	@echo "make bench-edge  only nginx in front of the app, at a million signatures (about 5 minutes)"
 	@echo "make bench-mail  only the mailer part of it, on a small site (about 5 minutes)"
 	@echo "make bench-updates  only an update's fan-out to a million signers (about 5 minutes)"
 
@@ -68,6 +69,13 @@ bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@command -v redis-cli >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-tools)
 	env -u DJANGO_DEBUG $(BIN)/python bench/run.py
+
+# Only the nginx part of `make bench` (bench/edge.py): the shipped site file in
+# front of the app, on a fresh site with BENCH_SIGNATURES (1,000,000) signatures.
+bench-edge: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v redis-cli >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-tools)
+	env -u DJANGO_DEBUG $(BIN)/python bench/edge.py
 
 # Only the mailer part of `make bench` (bench/mail.py), on a fresh site with
 # BENCH_SIGNATURES (10,000) signatures; writes bench/results/*-mail.json.

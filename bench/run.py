@@ -583,6 +583,9 @@ def main() -> int:
         memory = site.worker_memory_mb()
         sign_runs = [*small_pairs["sign"][1], *pairs["sign"][1], profiled_sign]
         database = check_database(site, sign_runs)
+        import edge  # Not at the top: bench/edge.py imports this module.
+
+        edge_results = edge.measure(site)
         scenarios["sign"]["profile"] = profiler.save()
         export_seconds = time_exports(site)
         size = site.sql("SELECT pg_size_pretty(pg_database_size(current_database()))")
@@ -603,6 +606,7 @@ def main() -> int:
             database=database,
             database_size=size[0][0],
             signatures=SIGNATURES,
+            edge=edge_results,
             mail=mail_results,
             updates=update_results,
         )
@@ -650,11 +654,13 @@ def verdicts(results: dict) -> dict:
         "staff exports < 30 s": max(results["export_seconds"].values()) < 30,
     }
     if "mail" in results:
-        import mail  # Not at the top: bench/mail.py imports this module.
+        import edge  # Not at the top: these modules import this one.
+        import mail
         import updates
 
         return {
             **{name: {"met": bool(met)} for name, met in checks.items()},
+            **edge.verdicts(results["edge"]),
             **mail.verdicts(results["mail"]),
             **updates.verdicts(results["updates"]),
         }
@@ -726,8 +732,10 @@ def report(results: dict) -> None:
         "confirmed rows {confirmed_rows}".format(**results["database"]),
     ]
     if "mail" in results:
-        import mail  # Not at the top: bench/mail.py imports this module.
+        import edge  # Not at the top: these modules import this one.
+        import mail
 
+        lines += edge.report_lines(results["edge"])
         lines += mail.report_lines(results["mail"])
         import updates
 
