@@ -212,9 +212,8 @@ def report_lines(result: dict) -> list[str]:
             f"{row['p99_ms']:>8.1f} {errors:>7} {shown_ratio:>12}"
         )
     lines += [
-        "app CPU while nginx served the page: {:.0%} of one core (at most, per slice)".format(
-            result["app_cpu_share_of_a_core"]
-        ),
+        "app CPU while nginx served the page: {share:.0%} of one core (at most, "
+        "per slice)".format(share=result["app_cpu_share_of_a_core"]),
         "oldest count read through nginx: count.json {:.1f} s, page {:.1f} s "
         "({count} and {page} reads while the count rose every 0.5 s)".format(
             result["count_max_age_s"],
