@@ -25,6 +25,7 @@ from publicsuffixlist import PublicSuffixList
 
 from appeals import localcache, sharedcache
 from appeals.models import IPHashKey
+from appealsite.onion import TOR_CIRCUITS
 
 # --- Where a request comes from ----------------------------------------------
 
@@ -89,7 +90,8 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 def hash_ip(address: str) -> str:
     """Return a keyed hash of an address, with the current UTC day's key.
 
-    IPv6 addresses are reduced to their /64 network (what one household gets).
+    IPv6 addresses are reduced to their /64 network (what one household gets),
+    except a Tor circuit's, as our onion service's nginx forwards it (appealsite.onion).
     Hashes made on one day can be compared for about a week; once the day's key is
     purged, nobody can tell which address a hash came from. Days are UTC days, as
     in the purge (appeals.services.retention), whatever the site's time zone.
@@ -97,7 +99,7 @@ def hash_ip(address: str) -> str:
     ip = _address(address)
     if ip is None:
         return ""
-    if ip.version == 6:
+    if ip.version == 6 and ip not in TOR_CIRCUITS:  # Each Tor circuit is a client.
         ip = ipaddress.IPv6Network((ip, 64), strict=False).network_address
     key = _key_for(timezone.now().astimezone(UTC).date())
     return hmac.new(key.encode(), ip.packed, hashlib.sha256).hexdigest()[:32]

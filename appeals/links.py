@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from appealsite.languages import neutral_path
+from appealsite.onion import is_onion
 
 
 def absolute_url(path: str) -> str:
@@ -14,3 +15,8 @@ def shared_url(path: str) -> str:
     """The address to share, cite or publish as data: one without a language, which
     sends each reader to the page in their own (appealsite.languages)."""
     return absolute_url(neutral_path(path))
+
+
+def address_here(request, path: str) -> str:
+    """The address of a path on the site the reader came to: the onion or the web."""
+    return f"{settings.ONION_URL if is_onion(request) else settings.SITE_URL}{path}"

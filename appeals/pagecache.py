@@ -31,6 +31,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.utils.text import compress_string
 
 from appeals import localcache
+from appealsite.onion import is_onion
 
 # Part of each key: copies in another shape (an older release's) are not read.
 COPY_FORMAT = 4
@@ -138,8 +139,10 @@ def cached_page(view):
         if settings.PAGE_CACHE_SECONDS <= 0:
             page, response = _render(request, view, *args, **kwargs)
             return response if page is None else page.response(request)
+        # The onion's copy links to the onion (appealsite.onion): a copy of its own.
+        where = "onion" if is_onion(request) else "web"
         path = request.get_full_path().encode()
-        key = f"appeals:page:{COPY_FORMAT}:{hashlib.sha256(path).hexdigest()}"
+        key = f"appeals:page:{COPY_FORMAT}:{where}:{hashlib.sha256(path).hexdigest()}"
         page = localcache.get(key)
         if page is None:
             page, response = _shared_copy(

@@ -1,7 +1,9 @@
 """Settings for appealsite, read from the environment (see .env.example)."""
 
 import ipaddress
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -43,6 +45,23 @@ SITE_NAME = env.str("SITE_NAME", default="appealsite")
 # The public base URL, used for absolute links in emails, feeds and share cards.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# The site's onion service, if it has one (docs/deploy.md, "An onion service"):
+# http://<56 letters and digits>.onion. Its host is served and trusted as an origin;
+# clearnet pages name it in Onion-Location (appealsite.onion).
+ONION_URL = env.str("ONION_URL", default="").rstrip("/")
+if ONION_URL:
+    _onion = urlsplit(ONION_URL)
+    if (
+        _onion.scheme not in ("http", "https")
+        or not re.fullmatch(r"[a-z2-7]{56}\.onion", _onion.netloc)
+        or _onion.path
+    ):
+        raise ImproperlyConfigured(
+            "ONION_URL must be http://<56 letters and digits>.onion, the address "
+            "Tor wrote to HiddenServiceDir/hostname"
+        )
+    ALLOWED_HOSTS.append(_onion.netloc)
+
 # Where the Django admin lives; a less guessable path keeps scanners off it.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
@@ -69,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "appealsite.middleware.ForwardedHeadersMiddleware",
+    "appealsite.onion.OnionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -431,6 +451,8 @@ SECURE_CSP = {
 }
 # Other origins whose pages may post our forms (appealsite.crosssite), e.g. a mirror.
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+if ONION_URL:
+    CSRF_TRUSTED_ORIGINS.append(ONION_URL)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -25,6 +25,12 @@ TLS_LINES = re.compile(
 )
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def executable() -> str:
     """nginx, installed from Debian's package when it is missing (as root)."""
     found = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -40,12 +46,18 @@ def executable() -> str:
     return found
 
 
-def site_config(*, port: int, app_port: int, root: Path, state: Path) -> str:
-    """The shipped site file, serving plain HTTP on port in front of app_port."""
+def site_config(
+    *, port: int, app_port: int, root: Path, state: Path, onion_port: int
+) -> str:
+    """The shipped site file, serving plain HTTP on port in front of app_port, and
+    the onion listener (PROXY protocol) on onion_port."""
     text = REDIRECT_SERVER.sub("", SITE_FILE.read_text(), count=1)
     text = TLS_LINES.sub("", text)
     replacements = {
         "listen 443 ssl;": f"listen 127.0.0.1:{port};",
+        "listen 127.0.0.1:8081 proxy_protocol;": (
+            f"listen 127.0.0.1:{onion_port} proxy_protocol;"
+        ),
         "/var/cache/nginx/appealsite": f"{state}/cache",
         "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
         "root /srv/appealsite;": f"root {root};",
@@ -66,6 +78,7 @@ class Nginx:
 
     def __init__(self, *, port: int, app_port: int, root: Path, workers: int = 1):
         self.port = port
+        self.onion_port = free_port()  # Where Tor would hand its visitors over.
         self.base = f"http://127.0.0.1:{port}"
         self.state = Path(tempfile.mkdtemp(prefix="appealsite-nginx-"))
         # Started as root, nginx's workers run as nobody: they must get in here.
@@ -74,7 +87,13 @@ class Nginx:
             f"    {name}_temp_path {self.state}/{name};"
             for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
         )
-        site = site_config(port=port, app_port=app_port, root=root, state=self.state)
+        site = site_config(
+            port=port,
+            app_port=app_port,
+            root=root,
+            state=self.state,
+            onion_port=self.onion_port,
+        )
         (self.state / "nginx.conf").write_text(
             f"worker_processes {workers};\n"
             f"pid {self.state}/nginx.pid;\n"

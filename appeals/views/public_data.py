@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from appeals import localcache, opendata
 from appeals.cards import card_png
 from appeals.feeds import AppealTimelineFeed
-from appeals.links import absolute_url
+from appeals.links import absolute_url, address_here
 from appeals.models import Appeal
 from appeals.pagecache import public_cache
 from appeals.views.common import public_appeal, redirect_from_former_address
@@ -140,7 +140,10 @@ def embed(request, appeal):
     response = render(
         request,
         "appeals/embed.html",
-        {"appeal": appeal, "appeal_url": appeal.canonical_url},
+        {
+            "appeal": appeal,
+            "appeal_url": address_here(request, appeal.get_absolute_url()),
+        },
     )
     public_cache(response, fresh_seconds=settings.PAGE_FRESH_SECONDS)
     return response
