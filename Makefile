@@ -102,4 +102,4 @@ bench-updates: $(VENV)/.dev-installed
 	env -u DJANGO_DEBUG $(BIN)/python bench/updates.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles css/node_modules
