@@ -9,11 +9,12 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean messages bench bench-edge bench-mail bench-updates serve
+.PHONY: help run test lint venv clean messages css bench bench-edge bench-mail bench-updates serve
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
 	@echo "make test   install the dev tools, then lint and run the whole test suite"
+	@echo "make css    rebuild static/appeals/css/site.css from css/ (needs Node.js and npm)"
 	@echo "make bench  load test a production-like run (PostgreSQL, Redis, gunicorn, wrk)"
 	@echo "make bench-edge  only nginx in front of the app, at a million signatures (about 5 minutes)"
 	@echo "make bench-mail  only the mailer part of it, on a small site (about 5 minutes)"
@@ -58,6 +59,15 @@ messages: $(VENV)/.dev-installed
 	$(BIN)/python scripts/translate_uk.py
 	$(BIN)/python manage.py compilemessages -l uk --ignore=.venv
 
+# The stylesheet: static/appeals/css/site.css from css/site.scss (the parts of
+# Bootstrap the pages use, then our own). Its output is committed, so nothing
+# else needs Node.js; run this after changing css/ or using a new Bootstrap class.
+css/node_modules/.package-lock.json: css/package-lock.json
+	cd css && npm ci --no-audit --no-fund
+
+css: css/node_modules/.package-lock.json
+	cd css && npm run --silent build
+
 # A production-like run: DJANGO_DEBUG=0, gunicorn, WhiteNoise, the task worker, the mailer.
 # Needs the production environment (at least DJANGO_SECRET_KEY; see README).
 serve: $(VENV)/.runtime-installed
@@ -92,4 +102,4 @@ bench-updates: $(VENV)/.dev-installed
 	env -u DJANGO_DEBUG $(BIN)/python bench/updates.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles css/node_modules
