@@ -52,7 +52,7 @@ def sign(request, slug):
         return redirect(appeal)
     if refusal := signing_refusal(request, appeal.original):
         return refusal
-    form = SignatureForm(request.POST)
+    form = SignatureForm(request.POST, appeal=appeal.original)
     if not form.is_valid():
         return render_appeal(request, appeal, form=form, status=400)
     try:
@@ -184,7 +184,7 @@ def confirm(request, signature):
 @signature_link(Purpose.WITHDRAW)
 def withdraw(request, signature):
     appeal = signature.appeal
-    if signature.status != signature.Status.WITHDRAWN and not signature.email:
+    if signature.is_anonymized:
         return link_problem(
             request,
             title=_("This signature is anonymized"),
