@@ -285,13 +285,19 @@ class Appeal(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        # An appeal in high-risk mode always has a key to hash addresses with: a
-        # new one when the mode is turned on, or after the old one was destroyed
-        # and the appeal is open again.
-        if self.is_high_risk and not self.high_risk_key:
+        # An appeal in high-risk mode has a key to hash addresses with: a new one
+        # when the mode is turned on, or once it is open again after the old one
+        # was destroyed.
+        needs_key = self.high_risk_key_destroyed_at is None or self.is_open
+        if self.is_high_risk and not self.high_risk_key and needs_key:
             self.high_risk_key = secrets.token_hex(32)
+            self.high_risk_key_destroyed_at = None
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "high_risk_key"}
+                kwargs["update_fields"] = {
+                    *kwargs["update_fields"],
+                    "high_risk_key",
+                    "high_risk_key_destroyed_at",
+                }
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
