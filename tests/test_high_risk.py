@@ -421,3 +421,29 @@ def test_a_database_dump_holds_no_trace_of_the_address_after_confirming_and_clos
     assert [trace for trace in traces if trace in dump] == []
     assert code.removeprefix("hmac-sha256:") not in dump
     assert appeal.high_risk_key not in dump
+
+
+def test_an_organization_co_signing_keeps_no_contact_address_once_confirmed(
+    client, appeal, mailoutbox
+):
+    page = reverse("appeals:organization_sign", kwargs={"slug": appeal.slug})
+    assert "Extra protection" in client.get(page).content.decode()
+
+    client.post(
+        page,
+        {
+            "organization_name": "Rights Watch",
+            "country": "KZ",
+            "contact_name": "Ann Lee",
+            "email": "Contact@Rights.example.org",
+            **form_shown(),
+        },
+    )
+    client.post(link_from(mailoutbox[-1], "confirm"))
+
+    cosignature = OrganizationSignature.objects.get()
+    assert cosignature.status == OrganizationSignature.Status.CONFIRMED
+    assert cosignature.email == ""
+    assert cosignature.email_normalized == keyed_code(
+        appeal, "contact@rights.example.org"
+    )

@@ -283,7 +283,6 @@ class Signature(AbstractSignature):
     ERASED_VALUES = {
         "full_name": "",
         "email": "",
-        "email_normalized": "",
         "city": "",
         "affiliation": "",
         "comment": "",
@@ -378,13 +377,7 @@ class OrganizationSignature(AbstractSignature):
 
     # What withdrawal erases: the contact person's data. The organization's own
     # name stays for the record, but is never shown once withdrawn.
-    ERASED_VALUES = {
-        "contact_name": "",
-        "email": "",
-        "email_normalized": "",
-        "statement": "",
-        "email_due": "",
-    }
+    ERASED_VALUES = {"contact_name": "", "email": "", "statement": "", "email_due": ""}
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -75,7 +75,7 @@ def purge_expired(
                     _anonymized(model)
                 ),
                 lambda rows, model=model: rows.update(
-                    **model.ERASED_VALUES, ip_hash=""
+                    **model.ERASED_VALUES, email_normalized="", ip_hash=""
                 ),
                 f"{name} anonymized",
                 report.progress,

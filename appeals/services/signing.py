@@ -270,6 +270,9 @@ def withdraw_signature(*, signature: Signature | OrganizationSignature) -> bool:
     was_counted = model is Signature and current.status == model.Status.CONFIRMED
     for field, value in model.ERASED_VALUES.items():
         setattr(current, field, value)
+    # The address as stored too (a high-risk signature's code): nothing is left
+    # to recognize the signer by.
+    current.email_normalized = ""
     current.status = model.Status.WITHDRAWN
     current.withdrawn_at = timezone.now()
     current.save()

@@ -2,6 +2,7 @@
 
 import functools
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -87,10 +88,16 @@ def organization_sign(request, slug):
     data = request.POST if request.method == "POST" else None
     form = OrganizationSignatureForm(data)
     if data is None or not form.is_valid():
+        context = {
+            "appeal": appeal,
+            "form": form,
+            "high_risk_key_grace_days": settings.HIGH_RISK_KEY_GRACE_DAYS,
+            "high_risk_retention_days": settings.HIGH_RISK_SIGNER_DATA_RETENTION_DAYS,
+        }
         return render(
             request,
             "appeals/organization_sign.html",
-            {"appeal": appeal, "form": form},
+            context,
             status=200 if data is None else 400,
         )
     try:
