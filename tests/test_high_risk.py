@@ -447,3 +447,14 @@ def test_an_organization_co_signing_keeps_no_contact_address_once_confirmed(
     assert cosignature.email_normalized == keyed_code(
         appeal, "contact@rights.example.org"
     )
+
+
+def test_reject_by_pattern_finds_high_risk_signatures_by_domain_while_kept(appeal):
+    waiting = make_signature(appeal, email="bot1@spam.example", status="pending")
+    confirmed = make_signature(appeal, email="bot2@spam.example")
+    Signature.objects.filter(pk=confirmed.pk).update(email="")
+    make_signature(appeal, email="ann@example.org", status="pending")
+
+    found = Signature.objects.matching(email_domain="SPAM.example")
+
+    assert list(found) == [waiting]
