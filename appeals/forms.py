@@ -3,16 +3,18 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import ModelFormMetaclass
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 
 from appeals.antispam import SpamTrapMixin
 from appeals.countries import CountryChoiceField, CountrySelect
 from appeals.mail.wire import checked_address
-from appeals.models import OrganizationSignature, Signature
+from appeals.models import Appeal, OrganizationSignature, Signature
 
 # Characters that hide or reorder text (controls, bidirectional overrides and
 # isolates, zero-width spaces): a name must look like what it is.
@@ -91,6 +93,10 @@ class PublicForm(SpamTrapMixin, forms.Form, metaclass=ModelFormMetaclass):
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # A public form (appealsite.crosssite).
+        self.lay_out()
+
+    def lay_out(self) -> None:
+        """Lay out the fields the form has now, in their order."""
         self.helper.layout = Layout(
             *(name for name in self.fields if name not in self.trap_fields)
         )
@@ -159,9 +165,33 @@ class SignatureForm(PublicForm):
             "visibility": forms.RadioSelect,
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, appeal: Appeal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["visibility"].initial = None
+        if appeal is not None and appeal.is_high_risk:
+            self._for_high_risk(appeal)
+
+    def _for_high_risk(self, appeal: Appeal) -> None:
+        """Ask for less, and say what is kept (see appeals.services.highrisk)."""
+        days = settings.HIGH_RISK_KEY_GRACE_DAYS
+        self.fields["visibility"].initial = Signature.Visibility.COUNTED
+        # No list with addresses leaves a high-risk appeal: no newsletter either.
+        del self.fields["has_newsletter_consent"]
+        if not appeal.accepts_comments:
+            del self.fields["comment"]
+        self.fields["email"].help_text = _(
+            "We send a confirmation link there. Once you confirm, we delete the "
+            "address and keep only a code made from it that recognizes a second "
+            "signature. It is never shown publicly."
+        )
+        self.fields["wants_updates"].help_text = ngettext(
+            "Only then do we keep your address after you confirm: until "
+            "%(days)d day after signing closes.",
+            "Only then do we keep your address after you confirm: until "
+            "%(days)d days after signing closes.",
+            days,
+        ) % {"days": days}
+        self.lay_out()
 
 
 class OrganizationSignatureForm(PublicForm):

@@ -370,6 +370,13 @@ COMMON_EMAIL_DOMAINS = env.list(
 UNCONFIRMED_RETENTION_DAYS = env.int("UNCONFIRMED_RETENTION_DAYS", default=7)
 SIGNER_DATA_RETENTION_DAYS = env.int("SIGNER_DATA_RETENTION_DAYS", default=365)
 IP_HASH_RETENTION_DAYS = 7
+# High-risk appeals (see appeals.services.highrisk): the key of their signers'
+# address codes is destroyed, with every code and address left, this many days
+# after signing stops; their signer data is erased this many days after it stops.
+HIGH_RISK_KEY_GRACE_DAYS = env.int("HIGH_RISK_KEY_GRACE_DAYS", default=30)
+HIGH_RISK_SIGNER_DATA_RETENTION_DAYS = env.int(
+    "HIGH_RISK_SIGNER_DATA_RETENTION_DAYS", default=30
+)
 
 # Editors who get an email for every typo report (comma-separated; none: off).
 TYPO_REPORT_EMAILS = env.list("TYPO_REPORT_EMAILS", default=[])

@@ -53,6 +53,10 @@ def every_state():
         **Signature.ERASED_VALUES, email_normalized="", ip_hash=""
     )
     translation = make_appeal(language="uk", translation_of=appeal)
+    high_risk = make_appeal(is_high_risk=True)  # Addresses kept as keyed codes.
+    make_signature(high_risk, email="kept@example.org", wants_updates=True)
+    make_signature(high_risk, email="gone@example.org")
+    Signature.objects.filter(appeal=high_risk, wants_updates=False).update(email="")
     for state in Update.State.values:
         update = Update.objects.create(
             appeal=appeal, title=f"Update {state}", body="**Words**", state=state

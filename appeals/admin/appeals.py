@@ -133,6 +133,19 @@ reopen = bulk_action(
 
 
 class AppealAdminForm(forms.ModelForm):
+    def clean_is_high_risk(self):
+        is_high_risk = self.cleaned_data["is_high_risk"]
+        instance = self.instance
+        turned_off = instance.pk and instance.is_high_risk and not is_high_risk
+        if turned_off and instance.signatures.exists():
+            raise forms.ValidationError(
+                _(
+                    "People signed this appeal on the promise of high-risk mode: "
+                    "it stays on."
+                )
+            )
+        return is_high_risk
+
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
         taken = AppealSlug.objects.filter(slug=slug).exclude(appeal=self.instance.pk)
@@ -163,6 +176,7 @@ class AppealAdmin(AppealExportsMixin, admin.ModelAdmin):
         "published_at",
         "closed_at",
         "signature_count",
+        "high_risk_key_destroyed_at",
         "created_at",
         "updated_at",
     ]
@@ -196,6 +210,19 @@ class AppealAdmin(AppealExportsMixin, admin.ModelAdmin):
                 ],
                 "description": gettext_lazy(
                     "Change the status with the buttons at the top of this page."
+                ),
+            },
+        ),
+        (
+            gettext_lazy("Signers' safety"),
+            {
+                "fields": [
+                    "is_high_risk",
+                    "has_comments_in_high_risk_mode",
+                    "high_risk_key_destroyed_at",
+                ],
+                "description": gettext_lazy(
+                    "Read “When to turn on high-risk mode” in the README first."
                 ),
             },
         ),
@@ -236,6 +263,8 @@ class AppealAdmin(AppealExportsMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if former_slug and former_slug != obj.slug:
             services.record_former_slug(appeal=obj, slug=former_slug)
+        if change and "is_high_risk" in form.changed_data and obj.is_high_risk:
+            services.turn_on_high_risk(appeal=obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -252,8 +281,10 @@ class AppealAdmin(AppealExportsMixin, admin.ModelAdmin):
             extra_context["can_export"] = request.user.has_perm(
                 "appeals.export_signatures"
             )
-            extra_context["can_export_emails"] = request.user.has_perm(
-                "appeals.export_signer_emails"
+            # High-risk mode: no list of who signed with which address leaves.
+            extra_context["can_export_emails"] = (
+                request.user.has_perm("appeals.export_signer_emails")
+                and not appeal.original.is_high_risk
             )
         return super().change_view(request, object_id, form_url, extra_context)
 

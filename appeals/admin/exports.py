@@ -41,6 +41,13 @@ class AppealExportsMixin:
         )
 
     def emails_csv_view(self, request, pk):
+        appeal = get_object_or_404(
+            Appeal.objects.select_related("translation_of"), pk=pk
+        )
+        if appeal.original.is_high_risk:
+            # Its confirmed signatures keep no address anyway; nor do we make one
+            # list of those that do (the signers who asked for updates).
+            raise PermissionDenied
         return self._export(
             request,
             pk,

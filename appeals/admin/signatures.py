@@ -115,7 +115,7 @@ class SignerDataAdmin(admin.ModelAdmin):
         if request.method != "POST" or not self.can_view_emails(request):
             raise PermissionDenied
         email = normalize_email(request.POST.get("email", ""))
-        found = self.get_queryset(request).filter(email_normalized=email)
+        found = self.get_queryset(request).made_with(email)
         ids = ",".join(str(pk) for pk in found.values_list("pk", flat=True)[:100])
         opts = self.model._meta
         changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")

@@ -60,7 +60,7 @@ def _screen(model, rows) -> None:
             id=f"{model._meta.model_name}:{row.pk}",
             scope=signing_scope(model, row.appeal_id),
             ip_hash=row.ip_hash,
-            email=row.email_normalized,
+            email=row.mailbox_address,
             at=row.created_at.timestamp(),
             form_token=row.form_token,
         )

@@ -56,8 +56,15 @@ def still_needed(message: OutgoingEmail) -> bool:
         # test of an update that staff send to themselves (services.send_test).
         is_test = message.kind == OutgoingEmail.Kind.UPDATE and not message.update_id
         return bool(message.to) and (message.kind not in SIGNATURE_KINDS or is_test)
+    if message.to:
+        # Written at once to the address typed in a second submission, about a
+        # high-risk signature that keeps none (services.signing).
+        return (
+            message.kind == OutgoingEmail.Kind.ALREADY_SIGNED
+            and signature.status == signature.Status.CONFIRMED
+        )
     if not signature.email:
-        return False  # Erased.
+        return False  # Erased, or high-risk mode kept no address.
     if message.kind == OutgoingEmail.Kind.CONFIRM:
         return (
             signature.status == signature.Status.PENDING
@@ -74,11 +81,12 @@ def still_needed(message: OutgoingEmail) -> bool:
 
 
 def render_queued(message: OutgoingEmail, *, drafts: "Drafts | None" = None):
-    """The email a queued message stands for: written now if it is about a signature.
+    """The email a queued message stands for: written now if it is about a signature
+    (and was not written at once).
 
     Call still_needed() first. A sender passes the drafts of its batch.
     """
-    if message.about is None:
+    if message.about is None or message.to:
         return EmailMessage(
             subject=message.subject,
             body=message.body,

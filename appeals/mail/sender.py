@@ -180,6 +180,11 @@ def record(outcome: Outcome, *, mailer_id: str) -> None:
             changes["state"] = State.FAILED
         else:
             changes["due_at"] = now + retry_pause(message.attempts)
+    about_a_signature = message.signature_id or message.organization_signature_id
+    if changes["state"] == State.FAILED and about_a_signature:
+        # Only an email written at once about a signature has an address here
+        # (high-risk mode: see services.signing); staff never need it back.
+        changes |= {"to": "", "body": ""}
     OutgoingEmail.objects.filter(
         pk=message.pk, claimed_by=mailer_id, state=State.SENDING
     ).update(**changes)

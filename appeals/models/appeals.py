@@ -1,4 +1,7 @@
+import hashlib
+import hmac
 import math
+import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
@@ -21,6 +24,10 @@ if TYPE_CHECKING:
     from appeals.models.delivery import ResponseClock
 
 CONFIRMATION_GRACE_AFTER_CLOSING = timedelta(hours=24)
+
+# What starts a signature's stored address when it is a keyed hash, not the address
+# (high-risk mode, see appeals.services.highrisk).
+HASHED_ADDRESS_PREFIX = "hmac-sha256:"
 
 
 class SigningState(StrEnum):
@@ -212,6 +219,41 @@ class Appeal(models.Model):
             "Pause signing during an attack: the form then says signing is paused."
         ),
     )
+    is_high_risk = models.BooleanField(
+        _("high-risk mode"),
+        default=False,
+        help_text=_(
+            "Turn on when the addressee may go after the people who sign (arrests, "
+            "searches, lists of names): the site then deletes each signer's email "
+            "address once the signature is confirmed, keeping only a keyed code "
+            "that recognizes a second signature; the key is destroyed after the "
+            "appeal closes. Names are hidden unless a signer asks, comments are "
+            "off, and there is no export with emails. It cannot be turned off "
+            "once people have signed under it. Set it on the original: "
+            "translations follow."
+        ),
+    )
+    has_comments_in_high_risk_mode = models.BooleanField(
+        _("comments in high-risk mode"),
+        default=False,
+        help_text=_(
+            "High-risk mode leaves the comment field off the sign form: a comment "
+            "can give its writer away. Tick to ask for comments all the same."
+        ),
+    )
+    high_risk_key = models.CharField(
+        _("high-risk key"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The secret of this appeal's keyed codes of addresses; destroyed after "
+            "the appeal closes (see README, “When to turn on high-risk mode”)."
+        ),
+    )
+    high_risk_key_destroyed_at = models.DateTimeField(
+        _("high-risk key destroyed at"), null=True, blank=True, editable=False
+    )
     signature_count = models.PositiveIntegerField(
         _("confirmed signatures"),
         default=0,
@@ -241,6 +283,22 @@ class Appeal(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        # An appeal in high-risk mode has a key to hash addresses with: a new one
+        # when the mode is turned on, or once it is open again after the old one
+        # was destroyed.
+        needs_key = self.high_risk_key_destroyed_at is None or self.is_open
+        if self.is_high_risk and not self.high_risk_key and needs_key:
+            self.high_risk_key = secrets.token_hex(32)
+            self.high_risk_key_destroyed_at = None
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {
+                    *kwargs["update_fields"],
+                    "high_risk_key",
+                    "high_risk_key_destroyed_at",
+                }
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("appeals:detail", kwargs={"slug": self.slug})
@@ -323,6 +381,39 @@ class Appeal(models.Model):
             and closed_at is not None
             and timezone.now() < closed_at + CONFIRMATION_GRACE_AFTER_CLOSING
         )
+
+    @property
+    def high_risk_key_ends_at(self) -> datetime | None:
+        """When the daily job destroys the high-risk key: HIGH_RISK_KEY_GRACE_DAYS
+        after signing stops (by its deadline, if it has one and is still open)."""
+        ends = self.signing_closed_at or self.closes_at
+        if ends is None:
+            return None
+        return ends + timedelta(days=settings.HIGH_RISK_KEY_GRACE_DAYS)
+
+    @property
+    def accepts_comments(self) -> bool:
+        """Whether the sign form asks for a comment (high-risk mode: only if staff
+        said so)."""
+        return not self.is_high_risk or self.has_comments_in_high_risk_mode
+
+    def stored_address(self, email_normalized: str) -> str:
+        """What a signature of this appeal stores to tell one address from another.
+
+        The normalized address itself; in high-risk mode, its HMAC-SHA256 under
+        this appeal's key instead, which recognizes the same address signing
+        again and, once the key is destroyed, links to no address at all.
+        """
+        if not self.is_high_risk:
+            return email_normalized
+        if not self.high_risk_key:
+            raise ValueError(f"Appeal {self.pk}: its high-risk key was destroyed.")
+        digest = hmac.new(
+            bytes.fromhex(self.high_risk_key),
+            email_normalized.encode(),
+            hashlib.sha256,
+        ).hexdigest()
+        return f"{HASHED_ADDRESS_PREFIX}{digest}"
 
     def current_signature_count(self) -> int:
         """Return the exact count now, including changes not yet folded in."""

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from appeals.models.appeals import Appeal
+from appeals.models.appeals import HASHED_ADDRESS_PREFIX, Appeal
 from appeals.models.inserts import insert_row
 
 # Bump when the privacy notice changes; each consent records the version it was
@@ -53,7 +53,10 @@ class AbstractSignature(models.Model):
         _("normalized email"),
         max_length=254,
         editable=False,
-        help_text=_("Lower-cased and trimmed; one signature per address per appeal."),
+        help_text=_(
+            "Lower-cased and trimmed; one signature per address per appeal. On a "
+            "high-risk appeal, a keyed code of the address instead."
+        ),
     )
     country = CountryField(_("country"), blank_label=_("Choose a country"))
     wants_updates = models.BooleanField(
@@ -120,6 +123,18 @@ class AbstractSignature(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def has_hashed_address(self) -> bool:
+        """Whether the row keeps a keyed code of its address (high-risk mode)."""
+        return self.email_normalized.startswith(HASHED_ADDRESS_PREFIX)
+
+    @property
+    def mailbox_address(self) -> str:
+        """The normalized address as the rate limits count it (never a code)."""
+        if self.has_hashed_address:
+            return normalize_email(self.email) if self.email else ""
+        return self.email_normalized
+
+    @property
     def appeal_read(self) -> Appeal:
         """The language version the signer read: the one they signed, if any."""
         return getattr(self, "appeal_version", None) or self.appeal
@@ -130,7 +145,24 @@ class AbstractSignature(models.Model):
         insert_row(self)
 
     def _normalize_email(self) -> None:
-        self.email_normalized = normalize_email(self.email) if self.email else ""
+        # A row without its address keeps what it stores (the keyed code of a
+        # high-risk signature); erasing it is the ERASED_VALUES' business.
+        if self.email:
+            self.email_normalized = self.appeal.stored_address(
+                normalize_email(self.email)
+            )
+
+
+def _made_with(email_normalized: str) -> Q:
+    """Signatures made with an address: stored as it is, or as the keyed code of
+    each high-risk appeal whose key still exists."""
+    keyed = Appeal.objects.filter(is_high_risk=True).exclude(high_risk_key="")
+    return Q(
+        email_normalized__in=[
+            email_normalized,
+            *(appeal.stored_address(email_normalized) for appeal in keyed),
+        ]
+    )
 
 
 def _subscribed() -> Q:
@@ -144,6 +176,10 @@ def _subscribed() -> Q:
 class SignatureQuerySet(models.QuerySet):
     def confirmed(self) -> "SignatureQuerySet":
         return self.filter(status=Signature.Status.CONFIRMED)
+
+    def made_with(self, email_normalized: str) -> "SignatureQuerySet":
+        """Signatures made with this (normalized) address, high-risk ones included."""
+        return self.filter(_made_with(email_normalized))
 
     def subscribed(self) -> "SignatureQuerySet":
         """Signatures whose signers get updates about the appeal."""
@@ -176,7 +212,15 @@ class SignatureQuerySet(models.QuerySet):
         if email_domain:
             address = normalize_email(f"x@{email_domain.lstrip('@')}")
             domain = address.partition("@")[2]
-            signatures = signatures.filter(email_normalized__endswith=f"@{domain}")
+            # A high-risk signature's address is a code: its domain shows while
+            # the address itself is kept (until confirmed).
+            signatures = signatures.filter(
+                Q(email_normalized__endswith=f"@{domain}")
+                | (
+                    Q(email_normalized__startswith=HASHED_ADDRESS_PREFIX)
+                    & Q(email__iendswith=f"@{domain}")
+                )
+            )
         if signed_after:
             signatures = signatures.filter(created_at__gte=signed_after)
         if signed_before:
@@ -282,6 +326,11 @@ class Signature(AbstractSignature):
         return self.full_name or str(_("(erased)"))
 
     @property
+    def is_anonymized(self) -> bool:
+        """Erased by retention: nothing is left to withdraw but the count."""
+        return self.status != self.Status.WITHDRAWN and not self.full_name
+
+    @property
     def public_comment(self) -> str:
         """The comment as the public may see it: only once a moderator approved it."""
         if self.comment_status == self.CommentStatus.APPROVED:
@@ -290,6 +339,10 @@ class Signature(AbstractSignature):
 
 
 class OrganizationSignatureQuerySet(models.QuerySet):
+    def made_with(self, email_normalized: str) -> "OrganizationSignatureQuerySet":
+        """Co-signatures made with this (normalized) address, high-risk ones too."""
+        return self.filter(_made_with(email_normalized))
+
     def subscribed(self) -> "OrganizationSignatureQuerySet":
         """Co-signatures whose contacts get updates about the appeal."""
         return self.filter(_subscribed())
@@ -345,6 +398,11 @@ class OrganizationSignature(AbstractSignature):
 
     def __str__(self):
         return self.organization_name
+
+    @property
+    def is_anonymized(self) -> bool:
+        """Erased by retention: nothing is left to withdraw."""
+        return self.status != self.Status.WITHDRAWN and not self.contact_name
 
 
 class SignatureCountDelta(models.Model):

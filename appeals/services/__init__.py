@@ -11,6 +11,7 @@
   sends it).
 - counting: folding count changes into the stored count, recounting.
 - retention: erasing what is kept no longer than needed (daily).
+- highrisk: high-risk appeals' addresses, their keyed codes and keys (see there).
 - tasks: background work, and the one place that knows development (tasks run in
   the request) from production (a worker and a mailer run beside it).
 
@@ -19,6 +20,7 @@ Every function is keyword-only and typed; each is importable from here.
 
 from appeals.services.delivery import log_export, save_delivery_event
 from appeals.services.emails import queue_email, retry_emails
+from appeals.services.highrisk import turn_on_high_risk
 from appeals.services.moderation import (
     approve_organization_signatures,
     delete_signatures,
@@ -73,5 +75,6 @@ __all__ = [
     "set_comment_status",
     "sign_appeal",
     "signatures_of",
+    "turn_on_high_risk",
     "withdraw_signature",
 ]

@@ -48,13 +48,14 @@ def request_data_access(
 
 
 def signatures_of(email_normalized: str) -> list[Signature | OrganizationSignature]:
-    """Every signature, of a person or for an organization, made with an address."""
+    """Every signature, of a person or for an organization, made with an address.
+
+    On a high-risk appeal, found by the address's keyed code while the key exists.
+    """
     found = [
-        *Signature.objects.filter(email_normalized=email_normalized).select_related(
+        *Signature.objects.made_with(email_normalized).select_related("appeal"),
+        *OrganizationSignature.objects.made_with(email_normalized).select_related(
             "appeal"
         ),
-        *OrganizationSignature.objects.filter(
-            email_normalized=email_normalized
-        ).select_related("appeal"),
     ]
     return sorted(found, key=lambda signature: signature.created_at, reverse=True)

@@ -1,5 +1,8 @@
 """Keep signer data only as long as it is needed (run daily: purge_expired).
 
+High-risk appeals keep less, for less long (see highrisk): their addresses go once
+unneeded, their keys and every code made with them after the grace period.
+
 A table of a million signatures is walked in slices of its primary key, each slice
 one short statement that commits on its own: no statement comes near the database's
 time limit, a run cut short keeps what it did, and running it again finishes the
@@ -22,6 +25,7 @@ from appeals.models import (
     OutgoingEmail,
     Signature,
 )
+from appeals.services import highrisk
 
 UNCONFIRMED = [Signature.Status.PENDING, Signature.Status.QUARANTINED]
 # Rows per statement: each one reads at most this many rows by primary key.
@@ -35,6 +39,8 @@ class PurgeReport:
     fingerprints_cleared: int = 0
     keys_deleted: int = 0
     emails_deleted: int = 0
+    addresses_forgotten: int = 0
+    keys_destroyed: int = 0
     progress: Callable[[str], None] = field(default=lambda line: None, repr=False)
 
 
@@ -47,6 +53,11 @@ def purge_expired(
     unconfirmed_cutoff = now - timedelta(days=settings.UNCONFIRMED_RETENTION_DAYS)
     fingerprint_cutoff = now - timedelta(days=settings.IP_HASH_RETENTION_DAYS)
     past_retention = list(_appeals_past_retention(now))
+    high_risk = list(Appeal.objects.filter(is_high_risk=True))
+    report.deleted_unconfirmed += highrisk.delete_expired_unconfirmed(now=now)
+    for appeal in high_risk:
+        if appeal.high_risk_key:
+            report.addresses_forgotten += highrisk.hash_stored_addresses(appeal=appeal)
     for model in (Signature, OrganizationSignature):
         name = model._meta.verbose_name_plural
         # Unconfirmed: no live link left, counted from the last email sent.
@@ -61,7 +72,7 @@ def purge_expired(
         if past_retention:
             report.anonymized += _in_slices(
                 model.objects.filter(appeal__in=past_retention).exclude(
-                    email_normalized=""
+                    _anonymized(model)
                 ),
                 lambda rows, model=model: rows.update(
                     **model.ERASED_VALUES, email_normalized="", ip_hash=""
@@ -69,12 +80,23 @@ def purge_expired(
                 f"{name} anonymized",
                 report.progress,
             )
+        report.addresses_forgotten += _in_slices(
+            model.objects.filter(appeal__in=high_risk)
+            if high_risk
+            else model.objects.none(),
+            lambda rows: highrisk.forget_addresses(signatures=rows),
+            f"{name}: addresses no longer needed erased (high-risk)",
+            report.progress,
+        )
         report.fingerprints_cleared += _in_slices(
             model.objects.filter(created_at__lt=fingerprint_cutoff).exclude(ip_hash=""),
             lambda rows: rows.update(ip_hash=""),
             f"{name}: IP fingerprints cleared",
             report.progress,
         )
+    report.keys_destroyed = highrisk.destroy_keys(
+        now=now, in_slices=_in_slices, progress=report.progress
+    )
     report.keys_deleted, _by_model = IPHashKey.objects.filter(
         day__lt=fingerprint_cutoff.date()
     ).delete()
@@ -95,6 +117,15 @@ def purge_expired(
         report.progress,
     )
     return report
+
+
+def _anonymized(model) -> Q:
+    """Rows with neither an address (nor its code) nor their signer's name left.
+
+    A high-risk signature loses its address and code before its name (highrisk).
+    """
+    name = "full_name" if model is Signature else "contact_name"
+    return Q(email_normalized="", **{name: ""})
 
 
 def _delete_rows(rows: QuerySet) -> int:
@@ -118,11 +149,16 @@ def _in_slices(
 
 
 def _appeals_past_retention(now: datetime):
-    cutoff = now - timedelta(days=settings.SIGNER_DATA_RETENTION_DAYS)
-    closed_by_staff = Q(
-        status__in=[Appeal.Status.CLOSED, Appeal.Status.ARCHIVED], closed_at__lt=cutoff
+    def stopped_before(days: int) -> Q:
+        cutoff = now - timedelta(days=days)
+        closed_by_staff = Q(
+            status__in=[Appeal.Status.CLOSED, Appeal.Status.ARCHIVED],
+            closed_at__lt=cutoff,
+        )
+        return closed_by_staff | Q(closes_at__lt=cutoff)
+
+    usual = Q(is_high_risk=False) & stopped_before(settings.SIGNER_DATA_RETENTION_DAYS)
+    high_risk = Q(is_high_risk=True) & stopped_before(
+        settings.HIGH_RISK_SIGNER_DATA_RETENTION_DAYS
     )
-    past_deadline = Q(closes_at__lt=cutoff)
-    return Appeal.objects.filter(closed_by_staff | past_deadline).values_list(
-        "pk", flat=True
-    )
+    return Appeal.objects.filter(usual | high_risk).values_list("pk", flat=True)

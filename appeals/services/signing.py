@@ -18,14 +18,17 @@ from appeals.antispam import (
     signing_scope,
 )
 from appeals.mail import fanout
+from appeals.mail.render import render_email, signature_context
 from appeals.models import (
     Appeal,
     OrganizationSignature,
+    OutgoingEmail,
     Signature,
     SignatureCountDelta,
     SigningState,
+    normalize_email,
 )
-from appeals.services import tasks
+from appeals.services import highrisk, tasks
 
 # One address gets at most this many emails per appeal per day, however often
 # someone submits it.
@@ -116,7 +119,15 @@ def _take_submission(model, *, appeal, data, language, ip, suspicions, form_toke
         return signature
     # The address signed before: this submission is screened here, and a
     # suspect one writes to nobody.
-    if _past_rate_limit(signature, ip_hash=ip_hash, form_token=form_token):
+    address = normalize_email(data["email"])
+    if _past_rate_limit(
+        signature, ip_hash=ip_hash, form_token=form_token, email=address
+    ):
+        return signature
+    if signature.status == model.Status.CONFIRMED and not signature.email:
+        # High-risk mode kept no address: the answer goes to the one just typed.
+        if _owe_email(signature, model.EmailDue.NOTHING):
+            _queue_already_signed(signature, to=data["email"])
         return signature
     due = {
         model.Status.PENDING: model.EmailDue.CONFIRM,
@@ -127,14 +138,43 @@ def _take_submission(model, *, appeal, data, language, ip, suspicions, form_toke
     return signature
 
 
-def _past_rate_limit(signature, *, ip_hash: str, form_token: str = "") -> bool:
+def _past_rate_limit(
+    signature, *, ip_hash: str, form_token: str = "", email: str = ""
+) -> bool:
     """Screen one more submission for a signature's address, made now."""
     return past_rate_limit_now(
         scope=signing_scope(type(signature), signature.appeal_id),
         ip_hash=ip_hash,
-        email=signature.email_normalized,
+        email=email or signature.mailbox_address,
         form_token=form_token,
     )
+
+
+def _queue_already_signed(signature, *, to: str) -> None:
+    """Tell an address that its signature, which kept no address, stands.
+
+    Written now, as it cannot be written later: the address is in this request
+    only. The mailer erases it once the email is sent or given up.
+    """
+    email = render_email(
+        "appeals/email/already_signed",
+        signature_context(signature),
+        language=signature.language,
+        to=to,
+    )
+    field = (
+        "signature" if isinstance(signature, Signature) else "organization_signature"
+    )
+    OutgoingEmail.objects.create(
+        kind=OutgoingEmail.Kind.ALREADY_SIGNED,
+        priority=OutgoingEmail.Priority.URGENT,
+        language=signature.language,
+        to=to,
+        subject=email.subject,
+        body=email.body,
+        **{field: signature},
+    )
+    transaction.on_commit(tasks.send_mail_in_request, robust=True)
 
 
 def past_rate_limit_now(
@@ -208,6 +248,9 @@ def confirm_signature(*, signature: Signature | OrganizationSignature) -> bool:
         transaction.on_commit(tasks.send_mail_in_request, robust=True)
     if confirmed and model is Signature:
         change_counts({signature.appeal_id: +1})
+    if confirmed:
+        # High-risk mode: the address has done its work, unless updates need it.
+        highrisk.forget_addresses(signatures=model.objects.filter(pk=signature.pk))
     signature.refresh_from_db()
     return bool(confirmed)
 
@@ -227,6 +270,9 @@ def withdraw_signature(*, signature: Signature | OrganizationSignature) -> bool:
     was_counted = model is Signature and current.status == model.Status.CONFIRMED
     for field, value in model.ERASED_VALUES.items():
         setattr(current, field, value)
+    # The address as stored too (a high-risk signature's code): nothing is left
+    # to recognize the signer by.
+    current.email_normalized = ""
     current.status = model.Status.WITHDRAWN
     current.withdrawn_at = timezone.now()
     current.save()
@@ -251,7 +297,10 @@ def change_counts(deltas: dict[int, int]) -> None:
 def _owe_email(
     signature: Signature | OrganizationSignature, due: Signature.EmailDue
 ) -> bool:
-    """Mark an email due to this address; False once today's limit is reached."""
+    """Mark an email due to this address; False once today's limit is reached.
+
+    Due NOTHING counts an email written at once against the limit.
+    """
     today = timezone.localdate()
     claimed = (
         type(signature)

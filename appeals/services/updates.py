@@ -20,8 +20,9 @@ from appeals.models import (
     OutgoingEmail,
     Signature,
     Update,
+    normalize_email,
 )
-from appeals.services import tasks
+from appeals.services import highrisk, tasks
 from appeals.services.emails import queue_email
 
 # Sending an update this soon after the last one asks staff to confirm.
@@ -135,15 +136,19 @@ def unsubscribe(
     """Stop updates to a signer: about this appeal, or about every appeal (and the
     newsletter) for every signature made with the address. At once, for emails
     still queued too: each is checked when it is sent. Return how many signatures
-    changed."""
-    if not everything or not signature.email_normalized:
-        return (
-            type(signature).objects.filter(pk=signature.pk).update(wants_updates=False)
-        )
-    address = signature.email_normalized
-    people = Signature.objects.filter(email_normalized=address)
+    changed. A high-risk signature's address, kept for updates only, goes too."""
+    model = type(signature)
+    address = normalize_email(signature.email) if signature.email else ""
+    if not everything or not address:
+        this_one = model.objects.filter(pk=signature.pk)
+        changed = this_one.update(wants_updates=False)
+        highrisk.forget_addresses(signatures=this_one)
+        return changed
+    people = Signature.objects.made_with(address)
     changed = people.filter(wants_updates=True).count()
     people.update(wants_updates=False, has_newsletter_consent=False)
-    return changed + OrganizationSignature.objects.filter(
-        email_normalized=address
-    ).update(wants_updates=False)
+    organizations = OrganizationSignature.objects.made_with(address)
+    changed += organizations.update(wants_updates=False)
+    highrisk.forget_addresses(signatures=people)
+    highrisk.forget_addresses(signatures=organizations)
+    return changed

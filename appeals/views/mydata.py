@@ -1,5 +1,6 @@
 """A signer's own data: what we hold about an address, sent to that address."""
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -50,7 +51,12 @@ def my_data(request, email, token):
         }
         for signature in signatures
     ]
-    context = {"email": email, "entries": entries, "token": token}
+    context = {
+        "email": email,
+        "entries": entries,
+        "token": token,
+        "high_risk_key_grace_days": settings.HIGH_RISK_KEY_GRACE_DAYS,
+    }
     return render(request, "appeals/my_data.html", context)
 
 

@@ -92,7 +92,9 @@ def appeals_shown_to(request: HttpRequest) -> AppealQuerySet:
 @require_safe
 @public_appeal("appeals:detail", appeals=appeals_shown_to)
 def appeal_detail(request, appeal):
-    response = render_appeal(request, appeal, form=SignatureForm())
+    response = render_appeal(
+        request, appeal, form=SignatureForm(appeal=appeal.original)
+    )
     if not appeal.is_public:
         response["Cache-Control"] = "private, no-store"
     return response
@@ -137,6 +139,8 @@ def render_appeal(request, appeal, *, form, status=200):
         "share_url": appeal.shared_url,
         "share_links": sharing.share_links(url=appeal.shared_url, title=appeal.title),
         "today": timezone.localdate(),
+        "high_risk_key_grace_days": settings.HIGH_RISK_KEY_GRACE_DAYS,
+        "high_risk_retention_days": settings.HIGH_RISK_SIGNER_DATA_RETENTION_DAYS,
     }
     return render(request, "appeals/appeal_detail.html", context, status=status)
 

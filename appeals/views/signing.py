@@ -2,6 +2,7 @@
 
 import functools
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -52,7 +53,7 @@ def sign(request, slug):
         return redirect(appeal)
     if refusal := signing_refusal(request, appeal.original):
         return refusal
-    form = SignatureForm(request.POST)
+    form = SignatureForm(request.POST, appeal=appeal.original)
     if not form.is_valid():
         return render_appeal(request, appeal, form=form, status=400)
     try:
@@ -87,10 +88,16 @@ def organization_sign(request, slug):
     data = request.POST if request.method == "POST" else None
     form = OrganizationSignatureForm(data)
     if data is None or not form.is_valid():
+        context = {
+            "appeal": appeal,
+            "form": form,
+            "high_risk_key_grace_days": settings.HIGH_RISK_KEY_GRACE_DAYS,
+            "high_risk_retention_days": settings.HIGH_RISK_SIGNER_DATA_RETENTION_DAYS,
+        }
         return render(
             request,
             "appeals/organization_sign.html",
-            {"appeal": appeal, "form": form},
+            context,
             status=200 if data is None else 400,
         )
     try:
@@ -184,7 +191,7 @@ def confirm(request, signature):
 @signature_link(Purpose.WITHDRAW)
 def withdraw(request, signature):
     appeal = signature.appeal
-    if signature.status != signature.Status.WITHDRAWN and not signature.email:
+    if signature.is_anonymized:
         return link_problem(
             request,
             title=_("This signature is anonymized"),

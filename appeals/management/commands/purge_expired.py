@@ -13,7 +13,10 @@ class Command(BaseCommand):
         "appeals closed SIGNER_DATA_RETENTION_DAYS ago (keeping "
         "counts, countries and dates), and drop IP fingerprints and their keys after "
         "IP_HASH_RETENTION_DAYS; forget sent emails after MAIL_KEEP_DAYS and failed "
-        "ones after MAIL_KEEP_FAILED_DAYS."
+        "ones after MAIL_KEEP_FAILED_DAYS. On high-risk appeals: delete "
+        "signatures whose link expired, erase addresses no longer needed, and "
+        "HIGH_RISK_KEY_GRACE_DAYS after signing stopped destroy the key with every "
+        "address and code made with it."
     )
 
     def handle(self, *args, **options):
@@ -23,5 +26,7 @@ class Command(BaseCommand):
             f"(older than {settings.UNCONFIRMED_RETENTION_DAYS} days); anonymized "
             f"{report.anonymized}; cleared {report.fingerprints_cleared} IP "
             f"fingerprints and deleted {report.keys_deleted} hashing keys and "
-            f"{report.emails_deleted} old outgoing emails."
+            f"{report.emails_deleted} old outgoing emails; high-risk appeals: "
+            f"erased {report.addresses_forgotten} addresses no longer needed and "
+            f"destroyed {report.keys_destroyed} keys."
         )
