@@ -51,13 +51,13 @@ lint: $(VENV)/.dev-installed
 test: lint
 	$(BIN)/python -m pytest
 
-# Re-extract the interface texts, fill in the Ukrainian translations
-# (locale/uk_translations.py) and compile the catalogue. Needs GNU gettext.
+# Re-extract the interface texts, fill in the translations
+# (locale/<language>_translations.py) and compile the catalogues. Needs GNU gettext.
 messages: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemessages -l uk -l ru -l kk --no-location --no-obsolete \
 		--ignore=.venv --ignore=tests --ignore=staticfiles
-	$(BIN)/python scripts/translate_uk.py
-	$(BIN)/python manage.py compilemessages -l uk --ignore=.venv
+	$(BIN)/python scripts/translate.py
+	$(BIN)/python manage.py compilemessages -l uk -l ru -l kk --ignore=.venv
 
 # The stylesheet: static/appeals/css/site.css from css/site.scss (the parts of
 # Bootstrap the pages use, then our own). Its output is committed, so nothing
