@@ -1,9 +1,7 @@
 """Languages: a translated interface, and translated appeals sharing one count."""
 
 import re
-from pathlib import Path
 
-import polib
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -11,25 +9,6 @@ from django.urls import reverse
 from appeals.models import Appeal, Signature
 from appeals.services.counting import fold_signature_counts
 from tests.factories import form_shown, make_appeal, make_organization
-
-LOCALE = Path(__file__).resolve().parent.parent / "locale"
-
-
-def test_the_ukrainian_catalogue_is_complete_and_compiled():
-    source = polib.pofile(LOCALE / "uk/LC_MESSAGES/django.po")
-    compiled = polib.mofile(LOCALE / "uk/LC_MESSAGES/django.mo")
-
-    assert source.percent_translated() == 100
-    assert not source.fuzzy_entries()
-    compiled_texts = {
-        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in compiled
-    }
-    for entry in source:
-        expected = entry.msgstr or {int(k): v for k, v in entry.msgstr_plural.items()}
-        found = compiled_texts[(entry.msgctxt, entry.msgid)]
-        if isinstance(found, dict):
-            found = {int(k): v for k, v in found.items()}
-        assert found == expected, entry.msgid
 
 
 @pytest.mark.django_db
