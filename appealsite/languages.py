@@ -112,6 +112,14 @@ def switcher_position(code: str) -> int:
     return codes.index(code) if code in codes else len(codes)
 
 
+def language_to_write_in(version_language: str) -> str:
+    """The language a signer's emails are written in: that of the version they
+    read, if the interface speaks it, else the interface language they used."""
+    if version_language in dict(settings.LANGUAGES):
+        return version_language
+    return translation.get_language()
+
+
 def other_languages(request) -> list[dict]:
     """This page's address in each interface language, for hreflang and the switcher."""
     current = translation.get_language()

@@ -91,7 +91,10 @@ class AbstractSignature(models.Model):
         _("language"),
         max_length=10,
         default=settings.LANGUAGE_CODE,
-        help_text=_("The interface language at signing; emails are written in it."),
+        help_text=_(
+            "The language its emails are written in: that of the version the "
+            "signer read, else the interface language they signed in."
+        ),
     )
     privacy_notice_version = models.CharField(
         _("privacy notice version"),
