@@ -57,14 +57,20 @@ def test_the_demo_shows_the_whole_product(settings, client):
     appeal = Appeal.objects.get(slug=DEMO_SLUG)
 
     assert appeal.closes_at is not None
-    assert appeal.translations.filter(language="uk").exists()
+    assert {t.language for t in appeal.translations.all()} == {"uk", "ru"}
     assert appeal.organization_signatures.public().exists()
     countries = set(appeal.signatures.confirmed().values_list("country", flat=True))
     assert len(countries) >= 8
     assert appeal.signature_count >= 200
     assert {e.kind for e in appeal.delivery_events.all()} == {"delivered", "reply"}
     assert appeal.updates.filter(published_at__isnull=False).exists()
-    assert JoinBlock.objects.filter(language="uk").count() == 3
+    for language in ["uk", "ru", "kk"]:
+        assert JoinBlock.objects.filter(language=language).count() == 3
+    russian = client.get(
+        reverse("appeals:detail", kwargs={"slug": "pustite-zhurnalistov-v-stavrin"})
+    ).content.decode()
+    assert "Пустите журналистов в Ставрин и расследуйте стрельбу" in russian
+    assert "<strong>без промедления восстановить</strong>" in russian
     page = client.get(appeal.get_absolute_url()).content.decode()
     assert "Closing roads to the press never ends well." in page  # Approved comment.
     assert "We handed the letter over" in page
