@@ -284,7 +284,7 @@ KK = {
     "Set when the signature looked automated or came too fast; it is not counted and its signer got no email until a moderator releases it.": "Қолтаңба автоматты түрде қойылғандай көрінсе немесе тым тез келсе, толтырылады; модератор оны карантиннен шығарғанша, ол есептелмейді және қол қойған адамға хат жіберілмейді.",
     "client fingerprint": "клиенттің цифрлық ізі",
     "A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.": "IP мекенжайының кілтпен алынған хеші: оны бірнеше күн салыстыруға болады, бірақ одан мекенжайды ешқашан қалпына келтіру мүмкін емес; мекенжайдың өзі ешқашан сақталмайды.",
-    "The interface language at signing; emails are written in it.": "Қол қою кезіндегі интерфейс тілі; хаттар сол тілде жазылады.",
+    "The language its emails are written in: that of the version the signer read, else the interface language they signed in.": "Хаттар жазылатын тіл: қол қоюшы оқыған нұсқаның тілі, әйтпесе ол қол қойған интерфейс тілі.",
     "privacy notice version": "құпиялылық туралы ескертпенің нұсқасы",
     "The privacy notice the signer agreed to when signing.": "Қол қойған адам қол қою кезінде келіскен құпиялылық туралы ескертпе.",
     "signed at": "қол қойылған уақыты",

@@ -286,7 +286,7 @@ RU = {
     "Set when the signature looked automated or came too fast; it is not counted and its signer got no email until a moderator releases it.": "Заполняется, если подпись выглядела автоматической или пришла слишком быстро; она не учитывается, и подписавшему не отправляется письмо, пока модератор её не выпустит.",
     "client fingerprint": "отпечаток клиента",
     "A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.": "Хеш IP-адреса с ключом: его можно сравнивать несколько дней, но нельзя обратить; сам адрес никогда не хранится.",
-    "The interface language at signing; emails are written in it.": "Язык интерфейса при подписании; на нём пишутся письма.",
+    "The language its emails are written in: that of the version the signer read, else the interface language they signed in.": "Язык, на котором пишутся письма: язык версии, которую прочитал подписавший, иначе язык интерфейса, в котором он подписал.",
     "privacy notice version": "версия уведомления о конфиденциальности",
     "The privacy notice the signer agreed to when signing.": "Уведомление о конфиденциальности, с которым подписавший согласился при подписании.",
     "signed at": "подписано",

@@ -232,7 +232,7 @@ UK = {
     "Set when the signature looked automated or came too fast; it is not counted and its signer got no email until a moderator releases it.": "Заповнюється, коли підпис виглядав автоматичним або надійшов надто швидко; його не рахують і лист підписантові не надсилають, доки модератор його не випустить.",
     "client fingerprint": "відбиток клієнта",
     "A keyed hash of the IP address, comparable for a few days, never reversible; the address itself is never stored.": "Ключовий хеш IP-адреси: його можна порівнювати кілька днів, але не можна обернути; саму адресу ніколи не зберігають.",
-    "The interface language at signing; emails are written in it.": "Мова інтерфейсу під час підписання; листи пишуться нею.",
+    "The language its emails are written in: that of the version the signer read, else the interface language they signed in.": "Мова, якою пишуться листи: мова версії, яку підписант прочитав, інакше мова інтерфейсу, у якому він підписав.",
     "privacy notice version": "версія повідомлення про приватність",
     "The privacy notice the signer agreed to when signing.": "Повідомлення про приватність, з яким погодився підписант.",
     "signed at": "підписано",
