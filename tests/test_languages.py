@@ -49,20 +49,6 @@ def test_the_browser_language_is_the_default(client):
     assert "Відкриті звернення" in response.content.decode()
 
 
-@pytest.mark.django_db
-def test_plurals_follow_ukrainian_grammar(client):
-    appeal = make_appeal()
-    for count, words in [
-        (1, "підпис"),
-        (3, "підписи"),
-        (5, "підписів"),
-        (21, "підпис"),
-    ]:
-        Appeal.objects.filter(pk=appeal.pk).update(signature_count=count)
-        html = Client().get("/uk/").content.decode()
-        assert re.search(rf"{count}</strong>\s+{words}\s", html), (count, words)
-
-
 @pytest.fixture
 def versions():
     authors = [make_organization(name="Rights Watch")]
