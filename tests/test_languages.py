@@ -1,14 +1,15 @@
 """Languages: a translated interface, and translated appeals sharing one count."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from appeals.models import Appeal, Signature
+from appeals.models import Signature
 from appeals.services.counting import fold_signature_counts
-from tests.factories import form_shown, make_appeal, make_organization
+from tests.factories import form_shown, in_language, make_appeal, make_organization
 
 
 @pytest.mark.django_db
@@ -129,3 +130,23 @@ def test_each_version_links_to_the_others(client, versions, settings):
     assert client.get("/appeals/zvilnit-presu.json").json()["translations"] == [
         {"language": "en", "url": "https://appeals.example.org/appeals/free-the-press/"}
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "language, written",
+    [
+        ("en", "Dec. 1, 2026"),
+        ("uk", "01 грудня 2026 р."),
+        ("ru", "1 декабря 2026 г."),
+        ("kk", "2026 ж. 1 желтоқсан"),  # The year first, the month in lowercase.
+    ],
+)
+def test_an_appeal_s_date_is_written_as_its_reader_s_language_writes_dates(
+    client, language, written
+):
+    appeal = make_appeal(published_at=datetime(2026, 12, 1, 12, tzinfo=UTC))
+
+    page = client.get(in_language(appeal.get_absolute_url(), language))
+
+    assert f">{written}</time>" in page.content.decode()
