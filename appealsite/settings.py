@@ -418,7 +418,9 @@ if not INTERFACE_LANGUAGES or len(set(INTERFACE_LANGUAGES)) < len(INTERFACE_LANG
     )
 LANGUAGES = [(code, _known_languages[code]) for code in INTERFACE_LANGUAGES]
 LANGUAGE_CODE = INTERFACE_LANGUAGES[0]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first (`make messages` writes there); then the names of countries where
+# django-countries has none (Kazakh: scripts/country_names.py).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "countries"]
 # Dates and numbers for languages Django has no formats for (Kazakh).
 FORMAT_MODULE_PATH = ["appealsite.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -749,4 +749,5 @@ KK = {
     "October": "қазан",
     "November": "қараша",
     "December": "желтоқсан",
+    "Enter a valid email address.": "Дұрыс электрондық пошта мекенжайын енгізіңіз.",
 }

@@ -751,4 +751,5 @@ RU = {
     "October": "Октябрь",
     "November": "Ноябрь",
     "December": "Декабрь",
+    "Enter a valid email address.": "Введите правильный адрес электронной почты.",
 }

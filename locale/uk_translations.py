@@ -776,4 +776,5 @@ UK = {
     "October": "Жовтень",
     "November": "Листопад",
     "December": "Грудень",
+    "Enter a valid email address.": "Введіть коректну email адресу.",
 }

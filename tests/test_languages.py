@@ -150,3 +150,50 @@ def test_an_appeal_s_date_is_written_as_its_reader_s_language_writes_dates(
     page = client.get(in_language(appeal.get_absolute_url(), language))
 
     assert f">{written}</time>" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_read_in_links_name_each_language_in_itself_the_reader_s_first(
+    client, versions
+):
+    original, ukrainian = versions
+    make_appeal(slug="svobodu-presse", language="ru", translation_of=original)
+
+    page = client.get(in_language(original.get_absolute_url(), "ru")).content.decode()
+
+    links = re.search(r"Читать на языке:(.*?)</nav>", page, re.S).group(1)
+    assert re.findall(r'lang="(\w+)">([^<]+)<', links) == [
+        ("ru", "Русский"),
+        ("en", "English"),
+        ("uk", "Українська"),
+    ]
+    assert "Читать это обращение на вашем языке: Русский" in page
+
+
+@pytest.mark.django_db
+def test_a_kazakh_reader_of_a_letter_in_other_languages_is_not_told_it_has_one(
+    client, versions
+):
+    original, _ukrainian = versions
+
+    page = client.get(in_language(original.get_absolute_url(), "kk")).content.decode()
+
+    assert "Бұл хат тек бір тілде бар" not in page
+    assert 'lang="uk">Українська</a>' in page
+
+
+@pytest.mark.django_db
+def test_a_kazakh_reader_finds_countries_and_form_errors_in_kazakh(client):
+    appeal = make_appeal()
+    address = in_language(reverse("appeals:sign", args=[appeal.slug]), "kk")
+
+    response = client.post(
+        address,
+        {"full_name": "Айгерим", "email": "not an address", "country": "KZ"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<option value="KZ" selected>Қазақстан</option>' in html
+    assert '<option value="UA">Украина</option>' in html
+    assert "Дұрыс электрондық пошта мекенжайын енгізіңіз." in html

@@ -121,8 +121,7 @@ def render_appeal(request, appeal, *, form, status=200):
         "appeal": appeal,
         "original": original,
         "interface_version": interface_version,
-        "only_in_its_language": appeal.language != interface
-        and interface_version is None,
+        "only_in_its_language": appeal.language != interface and len(versions) <= 1,
         "form": form if state == SigningState.OPEN else None,
         "signing_paused": state == SigningState.PAUSED,
         "latest_signatures": latest[:LATEST_SIGNATURES_ON_APPEAL_PAGE],

@@ -173,16 +173,18 @@ def confirm(request, signature):
         )
     if not appeal.accepts_confirmations:
         return render_closed(request, appeal)
+    # The letter as the signer read it: its title here, its page to thank them on.
+    read = signature.appeal_read if signature.appeal_read.is_public else appeal
     if request.method == "POST":
         try:
             services.confirm_signature(signature=signature)
         except ValidationError:
             return render_closed(request, appeal)
         if isinstance(signature, OrganizationSignature):
-            return redirect("appeals:organization_thanks", slug=appeal.slug)
-        return redirect("appeals:thanks", slug=appeal.slug)
+            return redirect("appeals:organization_thanks", slug=read.slug)
+        return redirect("appeals:thanks", slug=read.slug)
     return render(
-        request, "appeals/confirm.html", {"appeal": appeal, "signature": signature}
+        request, "appeals/confirm.html", {"appeal": read, "signature": signature}
     )
 
 
