@@ -416,6 +416,12 @@ if not INTERFACE_LANGUAGES or len(set(INTERFACE_LANGUAGES)) < len(INTERFACE_LANG
         "INTERFACE_LANGUAGES must name at least one language, each once, "
         "for example: en,uk,ru,kk"
     )
+if "LANGUAGE_CODE" in env.ENVIRON:
+    raise ImproperlyConfigured(
+        "LANGUAGE_CODE is no longer read: the default language is the first of "
+        f"INTERFACE_LANGUAGES. Set INTERFACE_LANGUAGES={env.str('LANGUAGE_CODE')},... "
+        "and remove LANGUAGE_CODE."
+    )
 LANGUAGES = [(code, _known_languages[code]) for code in INTERFACE_LANGUAGES]
 LANGUAGE_CODE = INTERFACE_LANGUAGES[0]
 # Ours first (`make messages` writes there); then the names of countries where

@@ -70,3 +70,10 @@ def test_an_interface_language_without_a_translation_stops_start_up():
     assert result.returncode != 0
     assert "INTERFACE_LANGUAGES names de" in result.stderr
     assert "Choose from en, uk, ru, kk" in result.stderr
+
+
+def test_the_old_language_code_setting_is_refused_with_what_replaced_it():
+    result = start_django(DJANGO_DEBUG="1", LANGUAGE_CODE="uk")
+
+    assert result.returncode != 0
+    assert "Set INTERFACE_LANGUAGES=uk,..." in result.stderr
