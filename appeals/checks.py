@@ -101,9 +101,7 @@ def check_catalogues(app_configs, **kwargs):
                 )
             )
         compiled_path = source_path.with_suffix(".mo")
-        if not compiled_path.is_file() or _texts(polib.mofile(compiled_path)) != _texts(
-            source
-        ):
+        if not _compiled_from(source, compiled_path):
             problems.append(
                 Error(
                     f"The compiled {code} catalogue {compiled_path} is missing "
@@ -124,6 +122,13 @@ CATALOGUE_HINT = (
 
 def _first(texts: list[str]) -> str:
     return "; ".join(repr(text) for text in texts[:3])
+
+
+def _compiled_from(source: polib.POFile, compiled_path: Path) -> bool:
+    """Whether the compiled catalogue gives readers what its source says."""
+    if not compiled_path.is_file():
+        return False
+    return _texts(polib.mofile(compiled_path)) == _texts(source)
 
 
 def _texts(catalogue) -> dict:
