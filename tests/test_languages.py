@@ -122,7 +122,9 @@ def test_each_version_links_to_the_others(client, versions, settings):
         ) in html
     home = client.get("/en/").content.decode()
     assert home.count("Free the press") == 1  # Listed once, with its versions.
-    assert 'href="/en/appeals/zvilnit-presu/"' in home
+    assert (
+        'href="/en/appeals/zvilnit-presu/" hreflang="uk" lang="uk">Українська<' in home
+    )
     data = client.get("/appeals/free-the-press.json").json()
     assert data["translations"] == [
         {"language": "uk", "url": "https://appeals.example.org/appeals/zvilnit-presu/"}
