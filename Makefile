@@ -53,11 +53,14 @@ test: lint
 
 # Re-extract the interface texts, fill in the translations
 # (locale/<language>_translations.py) and compile the catalogues. Needs GNU gettext.
+# One catalogue per table: adding locale/<language>_translations.py adds a language.
+TRANSLATED := $(patsubst locale/%_translations.py,-l %,$(wildcard locale/*_translations.py))
+
 messages: $(VENV)/.dev-installed
-	$(BIN)/python manage.py makemessages -l uk -l ru -l kk --no-location --no-obsolete \
+	$(BIN)/python manage.py makemessages $(TRANSLATED) --no-location --no-obsolete \
 		--ignore=.venv --ignore=tests --ignore=staticfiles
 	$(BIN)/python scripts/translate.py
-	$(BIN)/python manage.py compilemessages -l uk -l ru -l kk --ignore=.venv
+	$(BIN)/python manage.py compilemessages $(TRANSLATED) --ignore=.venv
 
 # The stylesheet: static/appeals/css/site.css from css/site.scss (the parts of
 # Bootstrap the pages use, then our own). Its output is committed, so nothing

@@ -7,4 +7,4 @@ class AppealsConfig(AppConfig):
     verbose_name = _("Appeals")
 
     def ready(self):
-        from appeals import checks  # noqa: F401  (registers the deploy checks)
+        from appeals import checks  # noqa: F401  (registers our checks)

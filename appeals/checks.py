@@ -1,7 +1,11 @@
-"""Deployment checks of our own, run by `manage.py check --deploy`."""
+"""Checks of our own: the interface catalogues (`manage.py check`), and a
+deployment's settings (`manage.py check --deploy`)."""
 
+from pathlib import Path
+
+import polib
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 from appeals.services import tasks
 
@@ -49,3 +53,94 @@ def check_deployment(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register(Tags.translation)
+def check_catalogues(app_configs, **kwargs):
+    """Every interface language but English has a complete, compiled catalogue.
+
+    A language offered in the switcher with a message missing shows readers
+    English in the middle of it; a catalogue edited but not compiled shows them
+    the old text. The compiled file's contents are compared, not its time, which
+    git does not keep.
+    """
+    locale = Path(settings.LOCALE_PATHS[0])
+    problems = []
+    for code, _name in settings.LANGUAGES:
+        if code == "en":  # The texts themselves.
+            continue
+        source_path = locale / code / "LC_MESSAGES" / "django.po"
+        if not source_path.is_file():
+            problems.append(
+                Error(
+                    f"The interface language {code} has no catalogue: "
+                    f"{source_path} is missing.",
+                    hint=CATALOGUE_HINT,
+                    id="appeals.E001",
+                )
+            )
+            continue
+        source = polib.pofile(source_path)
+        untranslated = [entry.msgid for entry in source.untranslated_entries()]
+        if untranslated:
+            problems.append(
+                Error(
+                    f"The {code} catalogue lacks {len(untranslated)} "
+                    f"translation(s), among them: {_first(untranslated)}",
+                    hint=CATALOGUE_HINT,
+                    id="appeals.E002",
+                )
+            )
+        if fuzzy := [entry.msgid for entry in source.fuzzy_entries()]:
+            problems.append(
+                Error(
+                    f"The {code} catalogue has {len(fuzzy)} guessed (fuzzy) "
+                    f"translation(s), never shown: {_first(fuzzy)}",
+                    hint=CATALOGUE_HINT,
+                    id="appeals.E003",
+                )
+            )
+        compiled_path = source_path.with_suffix(".mo")
+        if not _compiled_from(source, compiled_path):
+            problems.append(
+                Error(
+                    f"The compiled {code} catalogue {compiled_path} is missing "
+                    "or does not say what its django.po says.",
+                    hint=CATALOGUE_HINT,
+                    id="appeals.E004",
+                )
+            )
+    return problems
+
+
+CATALOGUE_HINT = (
+    "Translate the missing texts in locale/<language>_translations.py and run "
+    '`make messages` (README, "Languages"), or leave the language out of '
+    "INTERFACE_LANGUAGES."
+)
+
+
+def _first(texts: list[str]) -> str:
+    return "; ".join(repr(text) for text in texts[:3])
+
+
+def _compiled_from(source: polib.POFile, compiled_path: Path) -> bool:
+    """Whether the compiled catalogue gives readers what its source says."""
+    if not compiled_path.is_file():
+        return False
+    return _texts(polib.mofile(compiled_path)) == _texts(source)
+
+
+def _texts(catalogue) -> dict:
+    """What a catalogue translates, as readers get it: untranslated texts are not."""
+    texts = {}
+    for entry in catalogue:
+        if not entry.msgid or entry.obsolete or "fuzzy" in entry.flags:
+            continue
+        if entry.msgid_plural:
+            forms = {int(index): text for index, text in entry.msgstr_plural.items()}
+            if all(forms.values()):
+                texts[(entry.msgctxt, entry.msgid)] = forms
+        elif entry.msgstr:
+            texts[(entry.msgctxt, entry.msgid)] = entry.msgstr
+    return texts

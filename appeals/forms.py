@@ -44,6 +44,8 @@ class DeliverableEmailField(forms.EmailField):
     """
 
     default_error_messages = {
+        # Django's own words, in our catalogues: Django's Kazakh one lacks them.
+        "invalid": _("Enter a valid email address."),
         "undeliverable": _("Enter an email address that can receive mail."),
     }
 

@@ -89,6 +89,37 @@ def neutral_path(path: str) -> str:
     return path.removeprefix(f"/{language}")
 
 
+# Each language's name as its readers write it, for the switcher and the "Read
+# in:" links (Django's own name for Kazakh, "Қазақ", is the people, not the language).
+NAMES_IN_THEMSELVES = {
+    "en": "English",
+    "uk": "Українська",
+    "ru": "Русский",
+    "kk": "Қазақша",
+}
+
+
+def name_in_itself(code: str) -> str:
+    """A language's name in that language: what its reader looks for."""
+    if code in NAMES_IN_THEMSELVES:
+        return NAMES_IN_THEMSELVES[code]
+    return translation.get_language_info(code)["name_local"].capitalize()
+
+
+def switcher_position(code: str) -> int:
+    """Where a language stands in the switcher's order; others after them all."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    return codes.index(code) if code in codes else len(codes)
+
+
+def language_to_write_in(version_language: str) -> str:
+    """The language a signer's emails are written in: that of the version they
+    read, if the interface speaks it, else the interface language they used."""
+    if version_language in dict(settings.LANGUAGES):
+        return version_language
+    return translation.get_language()
+
+
 def other_languages(request) -> list[dict]:
     """This page's address in each interface language, for hreflang and the switcher."""
     current = translation.get_language()
@@ -96,7 +127,7 @@ def other_languages(request) -> list[dict]:
     return [
         {
             "code": code,
-            "name": translation.get_language_info(code)["name_local"],
+            "name": name_in_itself(code),
             "url": translate_url(path, code),
             "current": code == current,
         }

@@ -390,21 +390,45 @@ FORM_MAX_AGE_SECONDS = env.int("FORM_MAX_AGE_SECONDS", default=2 * 60 * 60)
 
 # --- Languages and time ------------------------------------------------------
 
-LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
-# Languages of the interface: each has a complete catalogue in locale/. To add one
-# (Russian and Kazakh catalogues are started), translate locale/<code>/LC_MESSAGES/
-# django.po, run `make messages`, and list it here.
-LANGUAGES = [
+# Languages an appeal may be written in, and the only ones the interface may
+# speak. To add one: its name here, its table locale/<code>_translations.py,
+# `make messages`, and `manage.py check` to see that its catalogue is complete
+# (README "Languages").
+APPEAL_LANGUAGES = [
     ("en", _("English")),
     ("uk", _("Ukrainian")),
-]
-# Languages an appeal may be written in (more than the interface speaks).
-APPEAL_LANGUAGES = [
-    *LANGUAGES,
     ("ru", _("Russian")),
     ("kk", _("Kazakh")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Languages of the interface, in the switcher's order; the first is the default,
+# for readers whose browser asks for none of them. An appeal's language versions
+# are independent of these. Each needs a complete catalogue (appeals.checks).
+INTERFACE_LANGUAGES = env.list("INTERFACE_LANGUAGES", default=["en", "uk", "ru", "kk"])
+_known_languages = dict(APPEAL_LANGUAGES)
+if unknown := [code for code in INTERFACE_LANGUAGES if code not in _known_languages]:
+    raise ImproperlyConfigured(
+        f"INTERFACE_LANGUAGES names {', '.join(unknown)}, which this site has no "
+        f"translation for. Choose from {', '.join(_known_languages)} (README "
+        f'"Languages" says how to add another).'
+    )
+if not INTERFACE_LANGUAGES or len(set(INTERFACE_LANGUAGES)) < len(INTERFACE_LANGUAGES):
+    raise ImproperlyConfigured(
+        "INTERFACE_LANGUAGES must name at least one language, each once, "
+        "for example: en,uk,ru,kk"
+    )
+if "LANGUAGE_CODE" in env.ENVIRON:
+    raise ImproperlyConfigured(
+        "LANGUAGE_CODE is no longer read: the default language is the first of "
+        f"INTERFACE_LANGUAGES. Set INTERFACE_LANGUAGES={env.str('LANGUAGE_CODE')},... "
+        "and remove LANGUAGE_CODE."
+    )
+LANGUAGES = [(code, _known_languages[code]) for code in INTERFACE_LANGUAGES]
+LANGUAGE_CODE = INTERFACE_LANGUAGES[0]
+# Ours first (`make messages` writes there); then the names of countries where
+# django-countries has none (Kazakh: scripts/country_names.py).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "countries"]
+# Dates and numbers for languages Django has no formats for (Kazakh).
+FORMAT_MODULE_PATH = ["appealsite.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

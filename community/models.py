@@ -48,7 +48,7 @@ class JoinBlock(models.Model):
 
     kind = models.CharField(_("block"), max_length=20, choices=Kind)
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES
+        _("language"), max_length=10, choices=settings.APPEAL_LANGUAGES
     )
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(

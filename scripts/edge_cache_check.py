@@ -9,8 +9,8 @@ deploy/nginx/appealsite.conf, and checks what readers and signers get:
    within PAGE_FRESH_SECONDS (after the count folded).
 3. gunicorn SIGKILLed: the appeal page, its JSON and the home page still answer
    200 from nginx's copy, past their freshness; a sign POST and a page never kept
-   get the maintenance page (503, in the address's language) at once, never a hang
-   or a 502.
+   get the maintenance page (503, in the address's language, else the default
+   one) at once, never a hang or a 502.
 4. gunicorn back: fresh pages (a count changed while it was down) within
    PAGE_FRESH_SECONDS.
 """
@@ -210,7 +210,12 @@ def main() -> int:
                 answer.status == 200 and answer.cache == "STALE",
                 f"{path} while the app is down: {answer.status} {answer.cache}",
             )
-        for language, words in (("en", b"Back in a moment"), ("uk", "Скоро".encode())):
+        for language, words in (
+            ("en", b"Back in a moment"),
+            ("uk", "Скоро".encode()),
+            ("kk", "ораламыз".encode()),
+            ("xx", b"Back in a moment"),  # Not offered: the default language's page.
+        ):
             answer = sign(base, language, "edge-2@example.org", rendered_at)
             check(
                 answer.status == 503 and words in answer.body and answer.seconds < 3,

@@ -8,6 +8,7 @@ for Ukrainian and Russian (the catalogues' fourth form, for fractions, takes
 "many"), one and other for Kazakh.
 """
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -16,11 +17,14 @@ import polib
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR / "locale"))
 
-from kk_translations import KK  # noqa: E402
-from ru_translations import RU  # noqa: E402
-from uk_translations import UK  # noqa: E402
 
-TABLES = {"uk": UK, "ru": RU, "kk": KK}
+def tables() -> dict[str, dict]:
+    """Each language's table: locale/<language>_translations.py, dict UK, RU..."""
+    found = {}
+    for path in sorted((BASE_DIR / "locale").glob("*_translations.py")):
+        language = path.name.removesuffix("_translations.py")
+        found[language] = getattr(importlib.import_module(path.stem), language.upper())
+    return found
 
 
 def plural_forms(forms: tuple[str, ...], count: int) -> dict[int, str]:
@@ -51,7 +55,7 @@ def fill(language: str, table: dict) -> list[str]:
 
 def main() -> int:
     failed = False
-    for language, table in TABLES.items():
+    for language, table in tables().items():
         for key in fill(language, table):
             sys.stderr.write(f"missing {language} translation: {key!r}\n")
             failed = True

@@ -57,14 +57,20 @@ def test_the_demo_shows_the_whole_product(settings, client):
     appeal = Appeal.objects.get(slug=DEMO_SLUG)
 
     assert appeal.closes_at is not None
-    assert appeal.translations.filter(language="uk").exists()
+    assert {t.language for t in appeal.translations.all()} == {"uk", "ru"}
     assert appeal.organization_signatures.public().exists()
     countries = set(appeal.signatures.confirmed().values_list("country", flat=True))
     assert len(countries) >= 8
     assert appeal.signature_count >= 200
     assert {e.kind for e in appeal.delivery_events.all()} == {"delivered", "reply"}
     assert appeal.updates.filter(published_at__isnull=False).exists()
-    assert JoinBlock.objects.filter(language="uk").count() == 3
+    for language in ["uk", "ru", "kk"]:
+        assert JoinBlock.objects.filter(language=language).count() == 3
+    russian = client.get(
+        reverse("appeals:detail", kwargs={"slug": "pustite-zhurnalistov-v-stavrin"})
+    ).content.decode()
+    assert "Пустите журналистов в Ставрин и расследуйте стрельбу" in russian
+    assert "<strong>без промедления восстановить</strong>" in russian
     page = client.get(appeal.get_absolute_url()).content.decode()
     assert "Closing roads to the press never ends well." in page  # Approved comment.
     assert "We handed the letter over" in page
@@ -155,11 +161,33 @@ def test_maintenance_pages_are_written_in_every_interface_language(settings, tmp
         "maintenance_pages", str(tmp_path / "maintenance"), stdout=io.StringIO()
     )
 
-    english = (tmp_path / "maintenance" / "en.html").read_text()
-    ukrainian = (tmp_path / "maintenance" / "uk.html").read_text()
+    def page(name):
+        return (tmp_path / "maintenance" / f"{name}.html").read_text()
+
+    english, ukrainian, russian, kazakh = page("en"), page("uk"), page("ru"), page("kk")
     assert '<html lang="en"' in english and "it may not have reached us" in english
     assert '<html lang="uk"' in ukrainian and "могла до нас не дійти" in ukrainian
+    assert '<html lang="ru"' in russian and "Скоро вернёмся" in russian
+    assert '<html lang="kk"' in kazakh and "Жақында қайта ораламыз" in kazakh
     assert 'href="/uk/"' in ukrainian  # Back to the appeals, in the same language.
+    assert 'href="/kk/"' in kazakh
+    assert page("default") == english  # For an address in a language not offered.
     assert "Stavrin &lt;Rights&gt;" in english
     assert "<script" not in english  # A plain page: nothing to run while we are down.
     assert not list((tmp_path / "maintenance").glob("*.partial"))
+
+
+def test_the_maintenance_page_for_other_languages_is_in_the_default_one(
+    settings, tmp_path
+):
+    settings.LANGUAGES = [("ru", "Russian"), ("en", "English")]
+    settings.LANGUAGE_CODE = "ru"
+
+    call_command("maintenance_pages", str(tmp_path), stdout=io.StringIO())
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "default.html",
+        "en.html",
+        "ru.html",
+    ]
+    assert '<html lang="ru"' in (tmp_path / "default.html").read_text()

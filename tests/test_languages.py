@@ -1,35 +1,15 @@
 """Languages: a translated interface, and translated appeals sharing one count."""
 
 import re
-from pathlib import Path
+from datetime import UTC, datetime
 
-import polib
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from appeals.models import Appeal, Signature
+from appeals.models import Signature
 from appeals.services.counting import fold_signature_counts
-from tests.factories import form_shown, make_appeal, make_organization
-
-LOCALE = Path(__file__).resolve().parent.parent / "locale"
-
-
-def test_the_ukrainian_catalogue_is_complete_and_compiled():
-    source = polib.pofile(LOCALE / "uk/LC_MESSAGES/django.po")
-    compiled = polib.mofile(LOCALE / "uk/LC_MESSAGES/django.mo")
-
-    assert source.percent_translated() == 100
-    assert not source.fuzzy_entries()
-    compiled_texts = {
-        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in compiled
-    }
-    for entry in source:
-        expected = entry.msgstr or {int(k): v for k, v in entry.msgstr_plural.items()}
-        found = compiled_texts[(entry.msgctxt, entry.msgid)]
-        if isinstance(found, dict):
-            found = {int(k): v for k, v in found.items()}
-        assert found == expected, entry.msgid
+from tests.factories import form_shown, in_language, make_appeal, make_organization
 
 
 @pytest.mark.django_db
@@ -68,20 +48,6 @@ def test_the_browser_language_is_the_default(client):
 
     assert response.redirect_chain == [("/uk/", 302)]
     assert "Відкриті звернення" in response.content.decode()
-
-
-@pytest.mark.django_db
-def test_plurals_follow_ukrainian_grammar(client):
-    appeal = make_appeal()
-    for count, words in [
-        (1, "підпис"),
-        (3, "підписи"),
-        (5, "підписів"),
-        (21, "підпис"),
-    ]:
-        Appeal.objects.filter(pk=appeal.pk).update(signature_count=count)
-        html = Client().get("/uk/").content.decode()
-        assert re.search(rf"{count}</strong>\s+{words}\s", html), (count, words)
 
 
 @pytest.fixture
@@ -156,7 +122,9 @@ def test_each_version_links_to_the_others(client, versions, settings):
         ) in html
     home = client.get("/en/").content.decode()
     assert home.count("Free the press") == 1  # Listed once, with its versions.
-    assert 'href="/en/appeals/zvilnit-presu/"' in home
+    assert (
+        'href="/en/appeals/zvilnit-presu/" hreflang="uk" lang="uk">Українська<' in home
+    )
     data = client.get("/appeals/free-the-press.json").json()
     assert data["translations"] == [
         {"language": "uk", "url": "https://appeals.example.org/appeals/zvilnit-presu/"}
@@ -164,3 +132,70 @@ def test_each_version_links_to_the_others(client, versions, settings):
     assert client.get("/appeals/zvilnit-presu.json").json()["translations"] == [
         {"language": "en", "url": "https://appeals.example.org/appeals/free-the-press/"}
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "language, written",
+    [
+        ("en", "Dec. 1, 2026"),
+        ("uk", "01 грудня 2026 р."),
+        ("ru", "1 декабря 2026 г."),
+        ("kk", "2026 ж. 1 желтоқсан"),  # The year first, the month in lowercase.
+    ],
+)
+def test_an_appeal_s_date_is_written_as_its_reader_s_language_writes_dates(
+    client, language, written
+):
+    appeal = make_appeal(published_at=datetime(2026, 12, 1, 12, tzinfo=UTC))
+
+    page = client.get(in_language(appeal.get_absolute_url(), language))
+
+    assert f">{written}</time>" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_read_in_links_name_each_language_in_itself_the_reader_s_first(
+    client, versions
+):
+    original, ukrainian = versions
+    make_appeal(slug="svobodu-presse", language="ru", translation_of=original)
+
+    page = client.get(in_language(original.get_absolute_url(), "ru")).content.decode()
+
+    links = re.search(r"Читать на языке:(.*?)</nav>", page, re.S).group(1)
+    assert re.findall(r'lang="(\w+)">([^<]+)<', links) == [
+        ("ru", "Русский"),
+        ("en", "English"),
+        ("uk", "Українська"),
+    ]
+    assert "Читать это обращение на вашем языке: Русский" in page
+
+
+@pytest.mark.django_db
+def test_a_kazakh_reader_of_a_letter_in_other_languages_is_not_told_it_has_one(
+    client, versions
+):
+    original, _ukrainian = versions
+
+    page = client.get(in_language(original.get_absolute_url(), "kk")).content.decode()
+
+    assert "Бұл хат тек бір тілде бар" not in page
+    assert 'lang="uk">Українська</a>' in page
+
+
+@pytest.mark.django_db
+def test_a_kazakh_reader_finds_countries_and_form_errors_in_kazakh(client):
+    appeal = make_appeal()
+    address = in_language(reverse("appeals:sign", args=[appeal.slug]), "kk")
+
+    response = client.post(
+        address,
+        {"full_name": "Айгерим", "email": "not an address", "country": "KZ"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<option value="KZ" selected>Қазақстан</option>' in html
+    assert '<option value="UA">Украина</option>' in html
+    assert "Дұрыс электрондық пошта мекенжайын енгізіңіз." in html

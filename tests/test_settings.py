@@ -51,3 +51,29 @@ def test_the_admin_lives_at_the_configured_address():
     )
 
     assert result.stdout.strip() == "/staff-desk/", result.stderr
+
+
+def test_the_operator_chooses_the_interface_languages_and_the_first_is_default():
+    result = start_django(
+        "from django.conf import settings; "
+        "print(settings.LANGUAGE_CODE, [c for c, _ in settings.LANGUAGES])",
+        DJANGO_DEBUG="1",
+        INTERFACE_LANGUAGES="ru,kk,en",
+    )
+
+    assert result.stdout.strip() == "ru ['ru', 'kk', 'en']", result.stderr
+
+
+def test_an_interface_language_without_a_translation_stops_start_up():
+    result = start_django(DJANGO_DEBUG="1", INTERFACE_LANGUAGES="en,de")
+
+    assert result.returncode != 0
+    assert "INTERFACE_LANGUAGES names de" in result.stderr
+    assert "Choose from en, uk, ru, kk" in result.stderr
+
+
+def test_the_old_language_code_setting_is_refused_with_what_replaced_it():
+    result = start_django(DJANGO_DEBUG="1", LANGUAGE_CODE="uk")
+
+    assert result.returncode != 0
+    assert "Set INTERFACE_LANGUAGES=uk,..." in result.stderr

@@ -68,6 +68,15 @@ class Organization(models.Model):
         return self.name
 
 
+def site_language() -> str:
+    """The site's default language when a row is made (INTERFACE_LANGUAGES' first).
+
+    A function, not the value: each site chooses its own, and its migrations stay
+    the same whatever it chose.
+    """
+    return settings.LANGUAGE_CODE
+
+
 def _open_now() -> Q:
     """Published and not past its closing time (what Appeal.is_open says of one)."""
     return Q(status=Appeal.Status.PUBLISHED) & (
@@ -155,7 +164,7 @@ class Appeal(models.Model):
         _("language"),
         max_length=10,
         choices=settings.APPEAL_LANGUAGES,
-        default=settings.LANGUAGE_CODE,
+        default=site_language,
     )
     translation_of = models.ForeignKey(
         "self",

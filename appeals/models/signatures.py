@@ -1,14 +1,13 @@
 from contextlib import suppress
 from datetime import datetime
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from appeals.models.appeals import HASHED_ADDRESS_PREFIX, Appeal
+from appeals.models.appeals import HASHED_ADDRESS_PREFIX, Appeal, site_language
 from appeals.models.inserts import insert_row
 
 # Bump when the privacy notice changes; each consent records the version it was
@@ -90,8 +89,11 @@ class AbstractSignature(models.Model):
     language = models.CharField(
         _("language"),
         max_length=10,
-        default=settings.LANGUAGE_CODE,
-        help_text=_("The interface language at signing; emails are written in it."),
+        default=site_language,
+        help_text=_(
+            "The language its emails are written in: that of the version the "
+            "signer read, else the interface language they signed in."
+        ),
     )
     privacy_notice_version = models.CharField(
         _("privacy notice version"),

@@ -18,6 +18,7 @@ from appeals.models import Appeal, AppealQuerySet, SigningState
 from appeals.pagination import KeysetQueryForm, newest_first_page
 from appeals.timeline import timeline, timeline_prefetches
 from appeals.views.common import link_problem, public_appeal
+from appealsite.languages import switcher_position
 
 LATEST_SIGNATURES_ON_APPEAL_PAGE = 5
 
@@ -106,9 +107,13 @@ def render_appeal(request, appeal, *, form, status=200):
     prefetch_related_objects([original], *timeline_prefetches())
     latest = original.signatures.confirmed().public().order_by("-pk")
     state = original.signing_state
-    versions = appeal.language_versions() if appeal.is_public else []
-    # The letter in the reader's interface language, if it is another version.
     interface = get_language()
+    # The version in the reader's interface language first, then the switcher's order.
+    versions = sorted(
+        appeal.language_versions() if appeal.is_public else [],
+        key=lambda v: (v.language != interface, switcher_position(v.language)),
+    )
+    # The letter in the reader's interface language, if it is another version.
     interface_version = next(
         (v for v in versions if v.language == interface and v.pk != appeal.pk), None
     )
@@ -116,8 +121,7 @@ def render_appeal(request, appeal, *, form, status=200):
         "appeal": appeal,
         "original": original,
         "interface_version": interface_version,
-        "only_in_its_language": appeal.language != interface
-        and interface_version is None,
+        "only_in_its_language": appeal.language != interface and len(versions) <= 1,
         "form": form if state == SigningState.OPEN else None,
         "signing_paused": state == SigningState.PAUSED,
         "latest_signatures": latest[:LATEST_SIGNATURES_ON_APPEAL_PAGE],

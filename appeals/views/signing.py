@@ -26,6 +26,7 @@ from appeals.views.common import (
 )
 from appeals.views.pages import render_appeal
 from appealsite.crosssite import public_form
+from appealsite.languages import language_to_write_in
 
 
 def signable_appeal(slug: str) -> Appeal:
@@ -60,7 +61,7 @@ def sign(request, slug):
         services.sign_appeal(
             appeal=appeal.original,
             data={**form.model_data(), "appeal_version": appeal},
-            language=get_language(),
+            language=language_to_write_in(appeal.language),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
             form_token=form.form_token(),
@@ -104,7 +105,7 @@ def organization_sign(request, slug):
         services.cosign_appeal(
             appeal=appeal.original,
             data=form.model_data(),
-            language=get_language(),
+            language=language_to_write_in(appeal.language),
             ip=client_ip(request),
             suspicions=form.suspicion_reasons(),
             form_token=form.form_token(),
@@ -172,16 +173,18 @@ def confirm(request, signature):
         )
     if not appeal.accepts_confirmations:
         return render_closed(request, appeal)
+    # The letter as the signer read it: its title here, its page to thank them on.
+    read = signature.appeal_read if signature.appeal_read.is_public else appeal
     if request.method == "POST":
         try:
             services.confirm_signature(signature=signature)
         except ValidationError:
             return render_closed(request, appeal)
         if isinstance(signature, OrganizationSignature):
-            return redirect("appeals:organization_thanks", slug=appeal.slug)
-        return redirect("appeals:thanks", slug=appeal.slug)
+            return redirect("appeals:organization_thanks", slug=read.slug)
+        return redirect("appeals:thanks", slug=read.slug)
     return render(
-        request, "appeals/confirm.html", {"appeal": appeal, "signature": signature}
+        request, "appeals/confirm.html", {"appeal": read, "signature": signature}
     )
 
 

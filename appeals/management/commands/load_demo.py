@@ -1,9 +1,9 @@
 """Create the demo appeal; running it again changes nothing.
 
-It shows the whole product to someone who has just run `make run`: a deadline, a
-Ukrainian translation, a co-signing organization, approved comments, signatures
-from several countries over several days (for the charts), the delivery and the
-addressee's reply, an update, and the Join us blocks.
+It shows the whole product to someone who has just run `make run`: a deadline,
+Ukrainian and Russian translations, a co-signing organization, approved comments,
+signatures from several countries over several days (for the charts), the delivery
+and the addressee's reply, an update, and the Join us blocks.
 """
 
 import random
@@ -77,7 +77,7 @@ Silence and closed roads do not end a crisis; they deepen it. We stand ready to
 assist any independent inquiry with the testimonies we have collected.
 """
 
-TRANSLATION = {
+UKRAINIAN = {
     "slug": "pustit-zhurnalistiv-do-stavryna",
     "language": "uk",
     "title": "Пустіть журналістів до Ставрина й розслідуйте стрілянину",
@@ -103,6 +103,45 @@ TRANSLATION = {
 4. **звільнити** всіх затриманих за участь у страйку.
 """,
 }
+
+RUSSIAN = {
+    "slug": "pustite-zhurnalistov-v-stavrin",
+    "language": "ru",
+    "title": "Пустите журналистов в Ставрин и расследуйте стрельбу",
+    "addressee": "Правительству и Генеральному прокурору",
+    "summary": (
+        "Полиция стреляла в бастующих рабочих в Ставрине, а город отрезали от "
+        "мира. Мы требуем независимого расследования и свободного доступа для "
+        "журналистов."
+    ),
+    "body": """\
+Мы, нижеподписавшиеся организации, обращаемся к вам в связи с событиями прошлой
+недели в городе Ставрин.
+
+Во вторник утром полиция открыла огонь по рабочим Ставринской обогатительной
+фабрики, которые мирно собрались у её ворот, чтобы потребовать невыплаченную
+зарплату. По данным городской больницы, ранены по меньшей мере одиннадцать
+человек, трое из них тяжело. В течение нескольких часов мобильную связь и интернет
+в Ставрине и окрестных сёлах отключили. Журналистов, которые пытались добраться до
+города, разворачивали на блокпостах на областной трассе.
+
+Жители Ставрина имеют право быть услышанными, а общество имеет право знать, что
+произошло. Поэтому мы призываем вас:
+
+1. **без промедления восстановить** мобильную связь и интернет в Ставрине;
+2. **пустить журналистов**, в том числе иностранных корреспондентов, в город и
+   дать им работать там свободно и безопасно;
+3. **открыть независимое расследование** применения огнестрельного оружия против
+   бастующих, которое проведут люди, не связанные с областной полицией, и
+   опубликовать его выводы;
+4. **освободить** всех, кого задержали за участие в забастовке, и гарантировать,
+   что ни один рабочий не будет за это наказан.
+
+Молчание и перекрытые дороги не прекращают кризис, а углубляют его. Мы готовы
+помочь любому независимому расследованию собранными нами свидетельствами.
+""",
+}
+TRANSLATIONS = [UKRAINIAN, RUSSIAN]
 
 SIGNERS = [
     ("Olena Marchuk", "olena@example.org", "UA", "Kharkiv", "Teacher", "public"),
@@ -134,6 +173,32 @@ JOIN_BLOCKS = [
         "uk",
         "Пройдіть навчання",
         "Навчіться безпечно документувати порушення.",
+    ),
+    ("support", "ru", "Поддержите нас", "Нашу работу финансируют такие люди, как вы."),
+    (
+        "volunteer",
+        "ru",
+        "Станьте волонтёром",
+        "Приглашаем переводчиков и исследователей.",
+    ),
+    (
+        "training",
+        "ru",
+        "Пройдите обучение",
+        "Научитесь безопасно документировать нарушения.",
+    ),
+    (
+        "support",
+        "kk",
+        "Бізге қолдау көрсетіңіз",
+        "Біздің жұмысымызды сіз сияқты адамдар қаржыландырады.",
+    ),
+    ("volunteer", "kk", "Ерікті болыңыз", "Аудармашылар мен зерттеушілерді шақырамыз."),
+    (
+        "training",
+        "kk",
+        "Оқудан өтіңіз",
+        "Құқық бұзушылықтарды қауіпсіз құжаттауды үйреніңіз.",
     ),
 ]
 
@@ -208,15 +273,16 @@ class Command(BaseCommand):
                 )
 
     def _translate(self, appeal):
-        Appeal.objects.get_or_create(
-            slug=TRANSLATION["slug"],
-            defaults={
-                **TRANSLATION,
-                "translation_of": appeal,
-                "status": Appeal.Status.PUBLISHED,
-                "published_at": appeal.published_at,
-            },
-        )
+        for translation in TRANSLATIONS:
+            Appeal.objects.get_or_create(
+                slug=translation["slug"],
+                defaults={
+                    **translation,
+                    "translation_of": appeal,
+                    "status": Appeal.Status.PUBLISHED,
+                    "published_at": appeal.published_at,
+                },
+            )
 
     def _crowd(self, appeal):
         """Signatures from several countries over several days, for the charts."""

@@ -1,4 +1,5 @@
-"""Write the page nginx shows while the app is down, once per interface language."""
+"""Write the page nginx shows while the app is down, once per interface language,
+and once more in the default language for an address in any other."""
 
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from django.utils import translation
 
 class Command(BaseCommand):
     help = (
-        "Write DIRECTORY/<language>.html for every interface language: the page "
-        "nginx answers (503) to a form sent or a page not in its cache while the app "
-        "is down (deploy/nginx/appealsite.conf). Run it after collectstatic: the "
-        "pages name the current static files."
+        "Write DIRECTORY/<language>.html for every interface language, and "
+        "DIRECTORY/default.html in the default one: the page nginx answers (503) "
+        "to a form sent or a page not in its cache while the app is down "
+        "(deploy/nginx/appealsite.conf). Run it after collectstatic and after "
+        "changing INTERFACE_LANGUAGES: the pages name the current static files."
     )
 
     def add_arguments(self, parser):
@@ -22,7 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory: Path, **options):
         directory.mkdir(parents=True, exist_ok=True)
-        for code, _name in settings.LANGUAGES:
+        pages = [(code, code) for code, _name in settings.LANGUAGES]
+        pages.append(("default", settings.LANGUAGE_CODE))
+        for name, code in pages:
             with translation.override(code):
                 page = render_to_string(
                     "maintenance.html",
@@ -31,9 +35,9 @@ class Command(BaseCommand):
                         "home_url": reverse("appeals:list"),
                     },
                 )
-            path = directory / f"{code}.html"
+            path = directory / f"{name}.html"
             # Written whole, then renamed: nginx never serves half a page.
             partial = path.with_suffix(".partial")
             partial.write_text(page, encoding="utf-8")
             partial.replace(path)
-        self.stdout.write(f"Wrote {len(settings.LANGUAGES)} pages to {directory}")
+        self.stdout.write(f"Wrote {len(pages)} pages to {directory}")
