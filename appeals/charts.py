@@ -15,11 +15,11 @@ from appeals.stats import AppealStats, CountryCount, Day
 
 WIDTH = 400
 COUNTRIES_DRAWN = 10
-COUNTRY_ROW = 34  # A name with its count, and its bar under them.
+COUNTRY_ROW = 36  # A name with its count, and its bar under them.
 COUNTRY_BAR = 10
 # The charts over time: room for the counts at the left, the dates under them.
 HEIGHT = 160
-LEFT, RIGHT, TOP, BOTTOM = 46, 6, 8, 22
+LEFT, RIGHT, TOP, BOTTOM = 56, 6, 10, 24
 
 
 def number(value: float) -> str:
@@ -53,8 +53,8 @@ def country_chart(stats: AppealStats) -> CountryChart | None:
     bars = [
         CountryBar(
             country=country,
-            label_y=number(row * COUNTRY_ROW + 14),
-            bar_y=number(row * COUNTRY_ROW + 19),
+            label_y=number(row * COUNTRY_ROW + 15),
+            bar_y=number(row * COUNTRY_ROW + 21),
             width=number(max(1, WIDTH * country.count / largest)),
         )
         for row, country in enumerate(shown)
@@ -83,7 +83,7 @@ class TimeChart:
     left: str = str(LEFT)
     right: str = str(WIDTH - RIGHT)
     base: str = str(HEIGHT - BOTTOM)
-    label_y: str = str(HEIGHT - 6)
+    label_y: str = str(HEIGHT - 4)
 
     @property
     def first(self) -> Day:
@@ -94,14 +94,19 @@ class TimeChart:
         return self.days[-1]
 
 
+ROUND_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+
+
 def nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 2.5, 5 or 10 times a power of ten at or above value."""
-    if value <= 1:
-        return 1
+    """The top of a chart's scale: a round number at or above value, even, so
+    that its half (the middle tick) is whole too."""
+    if value <= 2:
+        return 2
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value and (step * power).is_integer():
-            return int(step * power)
+    for step in ROUND_STEPS:
+        top = step * power
+        if top >= value and top % 2 == 0:
+            return int(top)
     return 10 * power
 
 

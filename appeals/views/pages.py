@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from appeals import sharing
+from appeals import charts, sharing, stats
 from appeals.forms import SignatureForm
 from appeals.links import absolute_url, address_here
 from appeals.models import Appeal, AppealQuerySet, SigningState
@@ -189,9 +189,33 @@ def signature_list(request, appeal):
         oldest=query.cleaned_data["oldest"],
         size=SIGNATURES_PER_PAGE,
     )
-    return render(
-        request, "appeals/signature_list.html", {"appeal": appeal, "page": page}
+    context = {"appeal": appeal, "page": page}
+    if not any(query.cleaned_data.values()):  # The first page has the figures.
+        context.update(figures_context(request, appeal))
+    return render(request, "appeals/signature_list.html", context)
+
+
+def figures_context(request, appeal: Appeal) -> dict:
+    """Signatures by country and day by day, drawn and as tables (appeals.stats)."""
+    figures = stats.appeal_stats(appeal)
+    if not figures.total:
+        return {}
+    shown = figures.shown_countries
+    # Those without a count by name, in the reader's language; "other countries" last.
+    small = sorted(
+        (country for country in figures.countries if country.is_suppressed),
+        key=lambda country: (country.code is None, country.name),
     )
+    return {
+        "figures": figures,
+        "countries": [*shown, *small],
+        "smallest_count_shown": stats.SMALLEST_SHOWN,
+        "country_chart": charts.country_chart(figures),
+        "total_chart": charts.total_chart(figures),
+        "daily_chart": charts.daily_chart(figures),
+        "stats_json_url": reverse("data:stats_json", args=[appeal.slug]),
+        "stats_csv_url": reverse("data:stats_csv", args=[appeal.slug]),
+    }
 
 
 @require_safe
