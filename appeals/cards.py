@@ -1,4 +1,6 @@
-"""Share cards: a 1200×630 PNG with the title, the organizations and the count.
+"""Share cards: a 1200×630 PNG with the site's name, the title, the organizations
+and the count, which has room around it in its band (previews lay their own text
+and rounded corners over a card's edges).
 
 Drawn on our server with a bundled font (DejaVu Sans, which covers Latin and
 Cyrillic), cached until the appeal or its count changes.
@@ -7,6 +9,7 @@ Cyrillic), cached until the appeal or its count changes.
 import io
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 from django.utils.formats import number_format
@@ -22,13 +25,16 @@ BACKGROUND = (16, 42, 67)
 TEXT = (255, 255, 255)
 ACCENT = (255, 205, 86)
 CACHE_SECONDS = 24 * 60 * 60
+BAND_HEIGHT = 150
+# Part of each key: cards drawn by an older release are drawn again.
+CARD_FORMAT = 2
 
 
 def card_png(appeal: Appeal) -> bytes:
     """Return the card, from the cache unless the appeal or its count changed."""
     original = appeal.original
     key = (
-        f"appeals:card:{appeal.pk}:{appeal.updated_at.timestamp()}:"
+        f"appeals:card:{CARD_FORMAT}:{appeal.pk}:{appeal.updated_at.timestamp()}:"
         f"{original.signature_count}"
     )
     png = cache.get(key)
@@ -41,14 +47,21 @@ def card_png(appeal: Appeal) -> bytes:
 def render_card(appeal: Appeal) -> bytes:
     image = Image.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
-    bold = ImageFont.truetype(FONTS / "DejaVuSans-Bold.ttf", 60)
     regular = ImageFont.truetype(FONTS / "DejaVuSans.ttf", 32)
     width = SIZE[0] - 2 * MARGIN
+    band_top = SIZE[1] - BAND_HEIGHT
 
-    y = MARGIN
-    for line in wrap(appeal.title, bold, width, max_lines=4):
-        draw.text((MARGIN, y), line, font=bold, fill=TEXT)
-        y += 74
+    draw.text((MARGIN, 48), settings.SITE_NAME, font=regular, fill=ACCENT)
+    # A long title in smaller type, so that it and the authors end above the band.
+    size, line_height, max_lines = 60, 74, 3
+    title = wrap(appeal.title, _bold(size), width, max_lines=max_lines + 1)
+    if len(title) > max_lines:
+        size, line_height, max_lines = 50, 62, 4
+        title = wrap(appeal.title, _bold(size), width, max_lines=max_lines)
+    y = 110
+    for line in title:
+        draw.text((MARGIN, y), line, font=_bold(size), fill=TEXT)
+        y += line_height
     authors = ", ".join(organization.name for organization in appeal.ordered_authors)
     for line in wrap(authors, regular, width, max_lines=2):
         draw.text((MARGIN, y + 20), line, font=regular, fill=TEXT)
@@ -59,12 +72,22 @@ def render_card(appeal: Appeal) -> bytes:
         label = ngettext("%(count)s signature", "%(count)s signatures", count) % {
             "count": number_format(count, force_grouping=True)
         }
-    draw.rectangle((0, SIZE[1] - 110, SIZE[0], SIZE[1]), fill=ACCENT)
-    draw.text((MARGIN, SIZE[1] - 85), label, font=bold, fill=BACKGROUND)
+    draw.rectangle((0, band_top, SIZE[0], SIZE[1]), fill=ACCENT)
+    draw.text(
+        (MARGIN, band_top + BAND_HEIGHT // 2),
+        label,
+        font=_bold(60),
+        fill=BACKGROUND,
+        anchor="lm",  # Its middle on the band's: as much room under it as over.
+    )
 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def _bold(size: int):
+    return ImageFont.truetype(FONTS / "DejaVuSans-Bold.ttf", size)
 
 
 def wrap(text: str, font, width: int, *, max_lines: int) -> list[str]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from appeals import charts, sharing, stats
+from appeals import charts, sharing, stats, structured
 from appeals.forms import SignatureForm
 from appeals.links import absolute_url, address_here
 from appeals.models import Appeal, AppealQuerySet, SigningState
@@ -47,8 +47,14 @@ class AppealListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if not context["is_paginated"] or context["page_obj"].number == 1:
+        first_page = not context["is_paginated"] or context["page_obj"].number == 1
+        if first_page:
             context["awaiting_reply"] = awaiting_reply()
+        address = reverse("appeals:list")
+        if not first_page:
+            address += f"?page={context['page_obj'].number}"
+        context["canonical_url"] = absolute_url(address)
+        context["og_locale"] = OG_LOCALES.get(get_language(), get_language())
         return context
 
 
@@ -109,6 +115,7 @@ def render_appeal(request, appeal, *, form, status=200):
     versions = appeal.language_versions() if appeal.is_public else []
     # The letter in the reader's interface language, if it is another version.
     interface = get_language()
+    image_url = share_image_url(appeal)
     interface_version = next(
         (v for v in versions if v.language == interface and v.pk != appeal.pk), None
     )
@@ -129,7 +136,12 @@ def render_appeal(request, appeal, *, form, status=200):
         "feed_url": address_here(request, reverse("appeals:feed", args=[appeal.slug])),
         "language_versions": versions,
         "canonical_url": appeal.canonical_url,
-        "share_image_url": share_image_url(appeal),
+        "share_image_url": image_url,
+        "structured_data": (
+            structured.ld_json(structured.appeal_data(appeal, image_url=image_url))
+            if appeal.is_public
+            else ""
+        ),
         "og_locale": OG_LOCALES.get(appeal.language, appeal.language),
         # In this page's language: an address without one would send every view
         # of every embed through a redirect no cache may keep.
