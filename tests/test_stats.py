@@ -301,3 +301,33 @@ def test_an_appeal_without_signatures_draws_no_chart(client, appeal):
     html = client.get("/en/appeals/figures/signatures/").content.decode()
 
     assert "<svg" not in html
+
+
+def test_stats_json_on_the_onion_links_to_the_onion(client, appeal, settings):
+    onion = "h6qrh7ack5bmrjurqo6dtte37ud3g6mqgty7jttmcinms3377ortxuad.onion"
+    settings.ONION_URL = f"http://{onion}"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, onion]
+    sign(appeal, "UA", 5)
+
+    data = client.get("/appeals/figures/stats.json", HTTP_HOST=onion).json()
+
+    assert data["url"] == f"http://{onion}/appeals/figures/"
+    assert data["csv_url"] == f"http://{onion}/appeals/figures/stats.csv"
+
+
+def test_an_old_copy_is_counted_again_by_one_process_while_others_serve_it(
+    appeal, shared_cache, monkeypatch
+):
+    sign(appeal, "UA", 5)
+    first = stats.appeal_stats(appeal)
+    sign(appeal, "UA", 5)
+    later = first.made_at + stats.STATS_SECONDS + 1
+    monkeypatch.setattr(stats.time, "time", lambda: later)
+    key = f"appeals:stats:{stats.COPY_FORMAT}:{appeal.pk}"
+
+    cache.add(f"{key}:making", True, 30)  # Another process is counting.
+    assert stats.appeal_stats(appeal).total == 5
+
+    cache.delete(f"{key}:making")
+    assert stats.appeal_stats(appeal).total == 10
+    assert cache.get(f"{key}:making") is None
