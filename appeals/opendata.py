@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
-from appeals.links import address_here
+from appeals.links import absolute_url, address_here
 from appeals.models import (
     Appeal,
     OrganizationSignature,
@@ -83,6 +83,7 @@ def appeal_data(appeal: Appeal) -> dict:
         "closes_at": original.closes_at,
         "signature_count": original.signature_count,
         "signature_goal": original.signature_goal,
+        "stats_url": absolute_url(reverse("data:stats_json", args=[original.slug])),
         "organization_signature_count": len(cosignatures),
         "authors": [
             {"name": organization.name, "url": organization.website or None}

@@ -760,4 +760,5 @@ KK = {
     "The same figures as data:": "Осы сандар деректер ретінде:",
     "CSV (day by day)": "CSV (күн сайын)",
     "Who signed": "Кім қол қойды",
+    "Signatures in figures": "Қолтаңбалар сандармен",
 }

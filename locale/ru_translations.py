@@ -762,4 +762,5 @@ RU = {
     "The same figures as data:": "Те же цифры как данные:",
     "CSV (day by day)": "CSV (по дням)",
     "Who signed": "Кто подписал",
+    "Signatures in figures": "Подписи в цифрах",
 }

@@ -787,4 +787,5 @@ UK = {
     "The same figures as data:": "Ці самі цифри як дані:",
     "CSV (day by day)": "CSV (день за днем)",
     "Who signed": "Хто підписав",
+    "Signatures in figures": "Підписи в цифрах",
 }

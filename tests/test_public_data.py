@@ -161,6 +161,7 @@ def test_appeal_json_has_the_documented_fields_and_no_signer_data(client, appeal
         "closes_at": None,
         "signature_count": 2,
         "signature_goal": 500,
+        "stats_url": f"{SITE}/appeals/free-the-press/stats.json",
         "organization_signature_count": 1,
         "authors": [{"name": "Rights Watch", "url": "https://rw.example.org/"}],
         "cosigning_organizations": [

@@ -331,3 +331,14 @@ def test_an_old_copy_is_counted_again_by_one_process_while_others_serve_it(
     cache.delete(f"{key}:making")
     assert stats.appeal_stats(appeal).total == 10
     assert cache.get(f"{key}:making") is None
+
+
+def test_the_press_box_leads_to_the_figures(client, appeal):
+    sign(appeal, "UA", 5)
+    Appeal.objects.filter(pk=appeal.pk).update(signature_count=5)
+
+    html = client.get(appeal.get_absolute_url()).content.decode()
+
+    assert 'href="/en/appeals/figures/signatures/#figures"' in html
+    figures = client.get("/en/appeals/figures/signatures/").content.decode()
+    assert '<section class="figures mb-4" id="figures"' in figures
