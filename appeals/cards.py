@@ -6,6 +6,7 @@ Drawn on our server with a bundled font (DejaVu Sans, which covers Latin and
 Cyrillic), cached until the appeal or its count changes.
 """
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -42,6 +43,33 @@ def card_png(appeal: Appeal) -> bytes:
         png = render_card(appeal)
         cache.set(key, png, CACHE_SECONDS)
     return png
+
+
+def site_card_png(description: str) -> bytes:
+    """Return the home page's card: the site's name and what it is for."""
+    words = hashlib.sha256(f"{settings.SITE_NAME}\n{description}".encode())
+    key = f"appeals:site-card:{CARD_FORMAT}:{words.hexdigest()[:32]}"
+    png = cache.get(key)
+    if png is None:
+        png = render_site_card(description)
+        cache.set(key, png, CACHE_SECONDS)
+    return png
+
+
+def render_site_card(description: str) -> bytes:
+    image = Image.new("RGB", SIZE, BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    width = SIZE[0] - 2 * MARGIN
+    y = 170
+    for line in wrap(settings.SITE_NAME, _bold(72), width, max_lines=2):
+        draw.text((MARGIN, y), line, font=_bold(72), fill=TEXT)
+        y += 88
+    regular = ImageFont.truetype(FONTS / "DejaVuSans.ttf", 36)
+    for line in wrap(description, regular, width, max_lines=3):
+        draw.text((MARGIN, y + 24), line, font=regular, fill=TEXT)
+        y += 48
+    draw.rectangle((0, SIZE[1] - 24, SIZE[0], SIZE[1]), fill=ACCENT)
+    return _png(image)
 
 
 def render_card(appeal: Appeal) -> bytes:
@@ -81,6 +109,10 @@ def render_card(appeal: Appeal) -> bytes:
         anchor="lm",  # Its middle on the band's: as much room under it as over.
     )
 
+    return _png(image)
+
+
+def _png(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -441,6 +441,19 @@ def test_the_home_page_names_its_canonical_address_and_share_tags(client, appeal
     assert '<meta property="og:site_name" content="appealsite">' in html
     assert '<meta property="og:locale" content="uk_UA">' in html
     assert re.search(r'<meta property="og:description" content="[^"]+">', html)
+    assert f'<meta property="og:image" content="{SITE}/uk/card.png">' in html
+
+
+def test_the_home_pages_card_names_the_site_in_the_pages_language(client, settings):
+    settings.SITE_NAME = "Open Appeals"
+    english = client.get("/en/card.png")
+    ukrainian = client.get("/uk/card.png")
+
+    assert english["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(english.content)).size == (1200, 630)
+    assert english.content != ukrainian.content
+    settings.SITE_NAME = "Another name"
+    assert client.get("/en/card.png").content != english.content
 
 
 def test_a_later_home_page_is_its_own_canonical_address(client, appeal):

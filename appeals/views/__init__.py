@@ -17,6 +17,7 @@ from appeals.views.public_data import (
     robots_txt,
     share_card,
     short_link,
+    site_card,
     stats_csv,
     stats_json,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "robots_txt",
     "share_card",
     "short_link",
+    "site_card",
     "stats_csv",
     "stats_json",
     "check_email",

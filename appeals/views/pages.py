@@ -54,6 +54,7 @@ class AppealListView(ListView):
         if not first_page:
             address += f"?page={context['page_obj'].number}"
         context["canonical_url"] = absolute_url(address)
+        context["share_image_url"] = absolute_url(reverse("appeals:site_card"))
         context["og_locale"] = OG_LOCALES.get(get_language(), get_language())
         return context
 

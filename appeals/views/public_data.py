@@ -22,7 +22,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from appeals import localcache, opendata, stats
-from appeals.cards import card_png
+from appeals.cards import card_png, site_card_png
 from appeals.feeds import AppealTimelineFeed
 from appeals.links import absolute_url, address_here
 from appeals.models import Appeal
@@ -216,6 +216,17 @@ def embed(request, appeal):
 @public_appeal("appeals:card")
 def share_card(request, appeal):
     response = HttpResponse(card_png(appeal), content_type="image/png")
+    patch_cache_control(response, public=True, max_age=300)
+    return response
+
+
+@require_safe
+def site_card(request):
+    """The home page's share card, in the page's language."""
+    description = _(
+        "Open appeals by human-rights organizations. Read them and add your signature."
+    )
+    response = HttpResponse(site_card_png(description), content_type="image/png")
     patch_cache_control(response, public=True, max_age=300)
     return response
 
