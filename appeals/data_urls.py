@@ -9,6 +9,8 @@ app_name = "data"
 
 urlpatterns = [
     path("appeals/<slug:slug>/count.json", views.count_json, name="count_json"),
+    path("appeals/<slug:slug>/stats.json", views.stats_json, name="stats_json"),
+    path("appeals/<slug:slug>/stats.csv", views.stats_csv, name="stats_csv"),
     path("appeals.json", views.appeals_json, name="list_json"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
 ]

@@ -6,17 +6,19 @@ Only what the appeal page already shows: never anything about a signer.
 import hashlib
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
+from appeals.links import absolute_url, address_here
 from appeals.models import (
     Appeal,
     OrganizationSignature,
@@ -25,7 +27,9 @@ from appeals.models import (
     Update,
 )
 from appeals.pagecache import public_cache
+from appeals.stats import SMALLEST_SHOWN, AppealStats, CountryCount
 from appeals.timeline import public_updates, timeline_prefetches
+from appealsite.languages import neutral_path
 
 
 def appeals_for_data(*, include_translations: bool = False):
@@ -79,6 +83,7 @@ def appeal_data(appeal: Appeal) -> dict:
         "closes_at": original.closes_at,
         "signature_count": original.signature_count,
         "signature_goal": original.signature_goal,
+        "stats_url": absolute_url(reverse("data:stats_json", args=[original.slug])),
         "organization_signature_count": len(cosignatures),
         "authors": [
             {"name": organization.name, "url": organization.website or None}
@@ -152,6 +157,38 @@ def changed_at(appeal: Appeal) -> datetime:
     return max(times)
 
 
+def stats_data(figures: AppealStats, *, appeal: Appeal, request) -> dict:
+    """An appeal's signatures by country and by day (appeals.stats explains what
+    is counted and which counts are left out); country names in English."""
+    slug = appeal.original.slug
+    with translation.override("en"):
+        countries = [country_data(country) for country in figures.countries]
+    return {
+        "slug": slug,
+        "url": address_here(request, neutral_path(appeal.original.get_absolute_url())),
+        "csv_url": address_here(request, reverse("data:stats_csv", args=[slug])),
+        "signature_count": figures.total,
+        "smallest_count_shown": SMALLEST_SHOWN,
+        "by_country": countries,
+        "by_day": [
+            {"date": day.date, "signatures": day.count, "total": day.total}
+            for day in figures.days
+        ],
+        "updated_at": datetime.fromtimestamp(figures.made_at, tz=UTC),
+    }
+
+
+def country_data(country: CountryCount) -> dict:
+    if country.is_suppressed:
+        return {
+            "country": country.code,
+            "name": country.name,
+            "count": None,
+            "fewer_than": SMALLEST_SHOWN,
+        }
+    return {"country": country.code, "name": country.name, "count": country.count}
+
+
 def count_data(slug: str) -> dict | None:
     """The count of the published appeal at this address, or None."""
     appeal = Appeal.objects.published().at_address(slug)
@@ -173,13 +210,23 @@ class PreparedJSON(NamedTuple):
     made_at: float  # A timestamp: its data is as old as this.
 
 
-def prepare_json(data: dict, *, last_modified: datetime | None) -> PreparedJSON:
+def prepare_json(
+    data: dict, *, last_modified: datetime | None, made_at: float | None = None
+) -> PreparedJSON:
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    return prepare_body(body, last_modified=last_modified, made_at=made_at)
+
+
+def prepare_body(
+    body: bytes, *, last_modified: datetime | None, made_at: float | None = None
+) -> PreparedJSON:
+    """Prepare an answer's body (JSON, or CSV) with its validators; `made_at` is
+    when its data was read, if not now."""
     return PreparedJSON(
         body=body,
         etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
         last_modified=int(last_modified.timestamp()) if last_modified else None,
-        made_at=time.time(),
+        made_at=time.time() if made_at is None else made_at,
     )
 
 
@@ -195,13 +242,17 @@ def json_response(
 
 
 def prepared_json_response(
-    request, prepared: PreparedJSON, *, fresh_seconds: int
+    request,
+    prepared: PreparedJSON,
+    *,
+    fresh_seconds: int,
+    content_type: str = "application/json",
 ) -> HttpResponse:
     """Answer with prepared JSON, kept by caches no longer than fresh_seconds
     from the moment it was prepared (appeals.pagecache.public_cache)."""
     response = get_conditional_response(
         request, etag=prepared.etag, last_modified=prepared.last_modified
-    ) or HttpResponse(prepared.body, content_type="application/json")
+    ) or HttpResponse(prepared.body, content_type=content_type)
     response["ETag"] = prepared.etag
     if prepared.last_modified is not None:
         response["Last-Modified"] = http_date(prepared.last_modified)

@@ -42,4 +42,23 @@ class SignatoryListSitemap(AppealSitemap):
         return reverse("appeals:signatures", kwargs={"slug": appeal.slug})
 
 
-SITEMAPS = {"appeals": AppealSitemap, "signatories": SignatoryListSitemap}
+class PageSitemap(SiteURLSitemap):
+    """The pages that are not an appeal's: the home page and "Join us"."""
+
+    changefreq = "daily"
+
+    def items(self):
+        return ["appeals:list", "community:join"]
+
+    def location(self, name):
+        return reverse(name)
+
+    def priority(self, name):
+        return 1.0 if name == "appeals:list" else 0.5
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "appeals": AppealSitemap,
+    "signatories": SignatoryListSitemap,
+}

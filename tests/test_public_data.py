@@ -1,8 +1,9 @@
 """For journalists: permalinks, share tags, JSON, feeds, sitemap, embed, card."""
 
 import io
+import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.cache import get_max_age
 from PIL import Image
 
-from appeals import localcache
+from appeals import cards, localcache
 from appeals.models import (
     Appeal,
     DeliveryEvent,
@@ -160,6 +161,7 @@ def test_appeal_json_has_the_documented_fields_and_no_signer_data(client, appeal
         "closes_at": None,
         "signature_count": 2,
         "signature_goal": 500,
+        "stats_url": f"{SITE}/appeals/free-the-press/stats.json",
         "organization_signature_count": 1,
         "authors": [{"name": "Rights Watch", "url": "https://rw.example.org/"}],
         "cosigning_organizations": [
@@ -419,3 +421,122 @@ def test_times_in_json_carry_a_time_zone(client, appeal):
     published = client.get("/appeals/free-the-press.json").json()["published_at"]
 
     assert datetime.fromisoformat(published.replace("Z", "+00:00")).tzinfo is not None
+
+
+def test_the_sitemap_lists_the_home_page_and_join_us_in_every_language(client):
+    body = client.get("/sitemap.xml").content.decode()
+
+    for language in ["en", "uk"]:
+        assert f"<loc>{SITE}/{language}/</loc>" in body
+        assert f"<loc>{SITE}/{language}/join/</loc>" in body
+    assert f'<xhtml:link rel="alternate" hreflang="uk" href="{SITE}/uk/join/"/>' in body
+
+
+def test_the_home_page_names_its_canonical_address_and_share_tags(client, appeal):
+    html = client.get("/uk/").content.decode()
+
+    assert f'<link rel="canonical" href="{SITE}/uk/">' in html
+    assert '<meta property="og:type" content="website">' in html
+    assert f'<meta property="og:url" content="{SITE}/uk/">' in html
+    assert '<meta property="og:site_name" content="appealsite">' in html
+    assert '<meta property="og:locale" content="uk_UA">' in html
+    assert re.search(r'<meta property="og:description" content="[^"]+">', html)
+    assert f'<meta property="og:image" content="{SITE}/uk/card.png">' in html
+
+
+def test_the_home_pages_card_names_the_site_in_the_pages_language(client, settings):
+    settings.SITE_NAME = "Open Appeals"
+    english = client.get("/en/card.png")
+    ukrainian = client.get("/uk/card.png")
+
+    assert english["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(english.content)).size == (1200, 630)
+    assert english.content != ukrainian.content
+    settings.SITE_NAME = "Another name"
+    assert client.get("/en/card.png").content != english.content
+
+
+def test_a_later_home_page_is_its_own_canonical_address(client, appeal):
+    for number in range(25):
+        make_appeal(slug=f"more-{number}")
+
+    html = client.get("/en/?page=2").content.decode()
+
+    assert f'<link rel="canonical" href="{SITE}/en/?page=2">' in html
+
+
+def structured_data(html: str) -> dict:
+    scripts = re.findall(
+        r'<script type="application/ld\+json">(.*?)</script>', html, re.S
+    )
+    assert len(scripts) == 1
+    return json.loads(scripts[0])
+
+
+def test_the_appeal_page_describes_itself_in_schema_org_json_ld(client, appeal):
+    Appeal.objects.filter(pk=appeal.pk).update(
+        closes_at=timezone.now() + timedelta(days=3)
+    )
+
+    data = structured_data(client.get(appeal.get_absolute_url()).content.decode())
+
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "Article"
+    assert data["headline"] == "Free the press"
+    assert data["description"] == "Reporters are jailed."
+    assert data["url"] == f"{SITE}/en/appeals/free-the-press/"
+    assert data["inLanguage"] == "en"
+    assert data["author"] == [
+        {
+            "@type": "Organization",
+            "name": "Rights Watch",
+            "url": "https://rw.example.org/",
+        }
+    ]
+    assert data["publisher"]["name"] == "appealsite"
+    assert data["interactionStatistic"]["userInteractionCount"] == 2
+    assert data["image"].startswith(f"{SITE}/en/appeals/free-the-press/card.png")
+    assert datetime.fromisoformat(data["datePublished"]).tzinfo is not None
+    assert datetime.fromisoformat(data["expires"]) > datetime.now(UTC)
+
+
+def test_json_ld_cannot_be_ended_early_by_a_title(client, appeal):
+    title = "Stop it </script><script>alert(1)</script> & <!-- now"
+    Appeal.objects.filter(pk=appeal.pk).update(title=title)
+
+    html = client.get(appeal.get_absolute_url()).content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert structured_data(html)["headline"] == title
+
+
+def test_a_draft_preview_carries_no_json_ld(staff_client):
+    draft = make_appeal(slug="draft", status="draft", published_at=None)
+
+    html = staff_client.get(draft.get_absolute_url()).content.decode()
+
+    assert "application/ld+json" not in html
+
+
+def test_the_embed_code_draws_no_border(client, appeal):
+    html = client.get(appeal.get_absolute_url()).content.decode()
+
+    code = re.search(r'<textarea id="embed-code"[^>]*>(.*?)</textarea>', html, re.S)
+    iframe = code.group(1)
+    assert iframe.startswith("&lt;iframe ")
+    assert 'frameborder="0"' in iframe
+
+
+def test_the_share_card_names_the_site_and_leaves_room_under_the_count(
+    client, appeal, settings
+):
+    card = Image.open(
+        io.BytesIO(client.get("/en/appeals/free-the-press/card.png").content)
+    )
+    # Nothing drawn in the band's lowest 40 rows: only its colour.
+    colours = card.crop((0, 590, 1200, 630)).getcolors()
+    assert [colour for _count, colour in colours] == [cards.ACCENT]
+
+    settings.SITE_NAME = "Another site"
+    named = cards.render_card(appeal)
+    assert Image.open(io.BytesIO(named)).tobytes() != card.tobytes()

@@ -17,6 +17,9 @@ from appeals.views.public_data import (
     robots_txt,
     share_card,
     short_link,
+    site_card,
+    stats_csv,
+    stats_json,
 )
 from appeals.views.signing import (
     check_email,
@@ -41,6 +44,9 @@ __all__ = [
     "robots_txt",
     "share_card",
     "short_link",
+    "site_card",
+    "stats_csv",
+    "stats_json",
     "check_email",
     "confirm",
     "my_data",

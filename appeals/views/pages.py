@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from appeals import sharing
+from appeals import charts, sharing, stats, structured
 from appeals.forms import SignatureForm
 from appeals.links import absolute_url, address_here
 from appeals.models import Appeal, AppealQuerySet, SigningState
@@ -48,8 +48,15 @@ class AppealListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if not context["is_paginated"] or context["page_obj"].number == 1:
+        first_page = not context["is_paginated"] or context["page_obj"].number == 1
+        if first_page:
             context["awaiting_reply"] = awaiting_reply()
+        address = reverse("appeals:list")
+        if not first_page:
+            address += f"?page={context['page_obj'].number}"
+        context["canonical_url"] = absolute_url(address)
+        context["share_image_url"] = absolute_url(reverse("appeals:site_card"))
+        context["og_locale"] = OG_LOCALES.get(get_language(), get_language())
         return context
 
 
@@ -113,6 +120,7 @@ def render_appeal(request, appeal, *, form, status=200):
         appeal.language_versions() if appeal.is_public else [],
         key=lambda v: (v.language != interface, switcher_position(v.language)),
     )
+    image_url = share_image_url(appeal)
     # The letter in the reader's interface language, if it is another version.
     interface_version = next(
         (v for v in versions if v.language == interface and v.pk != appeal.pk), None
@@ -133,7 +141,12 @@ def render_appeal(request, appeal, *, form, status=200):
         "feed_url": address_here(request, reverse("appeals:feed", args=[appeal.slug])),
         "language_versions": versions,
         "canonical_url": appeal.canonical_url,
-        "share_image_url": share_image_url(appeal),
+        "share_image_url": image_url,
+        "structured_data": (
+            structured.ld_json(structured.appeal_data(appeal, image_url=image_url))
+            if appeal.is_public
+            else ""
+        ),
         "og_locale": OG_LOCALES.get(appeal.language, appeal.language),
         # In this page's language: an address without one would send every view
         # of every embed through a redirect no cache may keep.
@@ -193,9 +206,33 @@ def signature_list(request, appeal):
         oldest=query.cleaned_data["oldest"],
         size=SIGNATURES_PER_PAGE,
     )
-    return render(
-        request, "appeals/signature_list.html", {"appeal": appeal, "page": page}
+    context = {"appeal": appeal, "page": page}
+    if not any(query.cleaned_data.values()):  # The first page has the figures.
+        context.update(figures_context(request, appeal))
+    return render(request, "appeals/signature_list.html", context)
+
+
+def figures_context(request, appeal: Appeal) -> dict:
+    """Signatures by country and day by day, drawn and as tables (appeals.stats)."""
+    figures = stats.appeal_stats(appeal)
+    if not figures.total:
+        return {}
+    shown = figures.shown_countries
+    # Those without a count by name, in the reader's language; "other countries" last.
+    small = sorted(
+        (country for country in figures.countries if country.is_suppressed),
+        key=lambda country: (country.code is None, country.name),
     )
+    return {
+        "figures": figures,
+        "countries": [*shown, *small],
+        "smallest_count_shown": stats.SMALLEST_SHOWN,
+        "country_chart": charts.country_chart(figures),
+        "total_chart": charts.total_chart(figures),
+        "daily_chart": charts.daily_chart(figures),
+        "stats_json_url": reverse("data:stats_json", args=[appeal.slug]),
+        "stats_csv_url": reverse("data:stats_csv", args=[appeal.slug]),
+    }
 
 
 @require_safe

@@ -1,9 +1,17 @@
 """For journalists and other sites: short links, JSON, an appeal's feed, the embed,
 the share card."""
 
+from datetime import UTC, datetime
+from functools import wraps
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -13,14 +21,15 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from appeals import localcache, opendata
-from appeals.cards import card_png
+from appeals import localcache, opendata, stats
+from appeals.cards import card_png, site_card_png
 from appeals.feeds import AppealTimelineFeed
 from appeals.links import absolute_url, address_here
 from appeals.models import Appeal
 from appeals.pagecache import public_cache
 from appeals.views.common import public_appeal, redirect_from_former_address
 from appealsite.languages import language_neutral, neutral_path
+from appealsite.spreadsheets import csv_bytes
 
 APPEALS_PER_JSON_PAGE = 50
 
@@ -46,8 +55,27 @@ def short_link(request, number):
     return response
 
 
-@language_neutral
-@require_safe
+def open_data(view):
+    """Mark a view of the open data: the same in every language, read-only, and
+    readable by a script on any site, its errors and redirects too (a widget
+    elsewhere would otherwise see a CORS failure where we said 404)."""
+
+    safe_view = require_safe(view)
+
+    @language_neutral
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            response = safe_view(request, *args, **kwargs)
+        except Http404:
+            response = json_error(_("There is no appeal at this address."), status=404)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    return wrapper
+
+
+@open_data
 @public_appeal("data:json")
 def appeal_json(request, appeal):
     appeal = get_object_or_404(
@@ -58,8 +86,7 @@ def appeal_json(request, appeal):
     return opendata.json_response(request, data, last_modified=last_modified)
 
 
-@language_neutral
-@require_safe
+@open_data
 def appeals_json(request):
     """List published appeals, newest first, by page; ?status=open|closed filters."""
     appeals = opendata.appeals_for_data().order_by("-published_at", "-pk")
@@ -93,14 +120,13 @@ def appeals_json(request):
     return opendata.json_response(request, data, last_modified=last_modified)
 
 
-def json_error(message: str) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=400)
+def json_error(message: str, *, status: int = 400) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
 
-@language_neutral
-@require_safe
+@open_data
 def count_json(request, slug):
     """Answer pollers with just the count."""
     prepared = localcache.get_or_set(
@@ -123,6 +149,43 @@ def _prepared_count(slug: str) -> opendata.PreparedJSON | None:
     if data is None:
         return None
     return opendata.prepare_json(data, last_modified=data["updated_at"])
+
+
+@open_data
+@public_appeal("data:stats_json")
+def stats_json(request, appeal):
+    """Signatures by country and by day (appeals.stats), as old as those figures."""
+    figures = stats.appeal_stats(appeal)
+    data = opendata.stats_data(figures, appeal=appeal, request=request)
+    prepared = opendata.prepare_json(
+        data, last_modified=data["updated_at"], made_at=figures.made_at
+    )
+    return opendata.prepared_json_response(
+        request, prepared, fresh_seconds=stats.STATS_SECONDS
+    )
+
+
+@open_data
+@public_appeal("data:stats_csv")
+def stats_csv(request, appeal):
+    """Signatures day by day as CSV, for a spreadsheet."""
+    figures = stats.appeal_stats(appeal)
+    rows = [["date", "signatures", "total"]]
+    rows += [[day.date.isoformat(), day.count, day.total] for day in figures.days]
+    prepared = opendata.prepare_body(
+        b"".join(csv_bytes(rows)),
+        last_modified=datetime.fromtimestamp(figures.made_at, tz=UTC),
+        made_at=figures.made_at,
+    )
+    response = opendata.prepared_json_response(
+        request,
+        prepared,
+        fresh_seconds=stats.STATS_SECONDS,
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"{appeal.original.slug}-signatures-by-day.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @require_safe
@@ -153,6 +216,17 @@ def embed(request, appeal):
 @public_appeal("appeals:card")
 def share_card(request, appeal):
     response = HttpResponse(card_png(appeal), content_type="image/png")
+    patch_cache_control(response, public=True, max_age=300)
+    return response
+
+
+@require_safe
+def site_card(request):
+    """The home page's share card, in the page's language."""
+    description = _(
+        "Open appeals by human-rights organizations. Read them and add your signature."
+    )
+    response = HttpResponse(site_card_png(description), content_type="image/png")
     patch_cache_control(response, public=True, max_age=300)
     return response
 
