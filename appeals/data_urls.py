@@ -11,4 +11,6 @@ urlpatterns = [
     path("appeals/<slug:slug>/count.json", views.count_json, name="count_json"),
     path("appeals.json", views.appeals_json, name="list_json"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
+    # The archives of the static copy, to check one found elsewhere.
+    path("mirror.json", views.mirror_json, name="mirror_json"),
 ]
