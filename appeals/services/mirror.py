@@ -76,6 +76,7 @@ def data_as_of() -> datetime:
     now = timezone.now()
     appeals = list(Appeal.objects.published().select_related("translation_of"))
     times = [opendata.changed_at(appeal) for appeal in appeals]
+    times += [appeal.published_at for appeal in appeals]
     # Closing is a change too: the copy of a closed appeal says it is closed.
     times += [a.closes_at for a in appeals if a.closes_at and a.closes_at <= now]
     return min(now, max(times, default=now))
