@@ -52,6 +52,7 @@ PAGED_VIEWS = {"appeals:list", "appeals:signatures"}
 LINK = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 PLAIN_QUERY = re.compile(r"[A-Za-z0-9_=&-]+")
 REDIRECTS = {301, 302, 307, 308}
+MAX_REDIRECTS = 5  # Followed for a link; a loop ends at the live site.
 
 
 class PageFailed(Exception):
@@ -99,6 +100,7 @@ class SiteCopy:
                         queue.append(link)
 
     def _render(self, url: str) -> list[str]:
+        self.client.cookies.clear()  # Every page as a first-time reader gets it.
         try:
             response = self.client.get(url, secure=self.secure)
         except Exception as error:  # The view's own error, named with its page.
@@ -184,8 +186,8 @@ class SiteCopy:
             ):
                 return match[0]  # On this page, or elsewhere already.
             address, hash_, fragment = joined(url, value).partition("#")
-            while address in self.moved:
-                address = self.moved[address]
+            for _hop in range(MAX_REDIRECTS):
+                address = self.moved.get(address, address)
             if files.get(address):
                 link = posixpath.relpath(files[address], here)
             else:
