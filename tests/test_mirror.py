@@ -343,3 +343,19 @@ def test_the_live_pages_are_not_the_copys(appeal, client):
 
     assert b"This copy shows the page" not in page.content
     assert b'<form method="post"' in page.content
+
+
+def test_the_copy_holds_nothing_the_live_site_does_not_show(appeal, tmp_path):
+    make_appeal(slug="draft-one", title="A draft", status=Appeal.Status.DRAFT)
+    make_signature(appeal, full_name="Pending Person", status="pending")
+    make_signature(appeal, full_name="Gone Person", status="withdrawn")
+    make_signature(appeal, full_name="Shown Person", email="shown@example.org")
+
+    copy = export(tmp_path / "mirror")
+
+    everything = b"".join(p.read_bytes() for p in copy.rglob("*") if p.is_file())
+    assert b"Shown Person" in everything
+    for secret in [b"A draft", b"draft-one", b"Pending Person", b"Gone Person"]:
+        assert secret not in everything
+    assert b"@example.org" not in everything
+    assert b"shown%40example.org" not in everything
