@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from appeals.mirror import ARCHIVE
-from appeals.services.mirror import export_mirror
+from appeals.services import export_mirror
 
 
 class Command(BaseCommand):
