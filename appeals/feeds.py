@@ -166,7 +166,8 @@ def mirror_entry(export: MirrorExport) -> Entry:
     )
     return Entry(
         title=_("A copy of this site as of %(date)s") % {"date": date},
-        link=absolute_url(reverse("appeals:mirror")),
+        # Its place in the page's list: an entry, and an id, of its own.
+        link=absolute_url(f"{reverse('appeals:mirror')}#{export.anchor}"),
         published=export.created_at,
         description=format_html(
             "<p>{}</p><p><code>{}</code></p>",

@@ -125,6 +125,10 @@ def test_the_copy_takes_no_form_and_leads_to_the_live_site_and_the_onion(
     assert "If both are blocked where you are" in text
     assert "typo-dialog" not in text
     # The other forms: on the live site.
+    assert (
+        "https://appeals.example.org/en/appeals/free-the-press/organizations/sign/"
+        in links
+    )
     assert "https://appeals.example.org/en/join/" in links
     assert "https://appeals.example.org/en/my-data/" in links
 
@@ -301,7 +305,9 @@ def test_a_folder_of_other_files_is_not_replaced(db, tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
-def test_the_live_site_publishes_the_archive_fingerprint(appeal, tmp_path, client):
+def test_the_live_site_publishes_the_archive_fingerprint(
+    appeal, tmp_path, client, settings
+):
     copy = export(tmp_path / "mirror")
     sha256 = hashlib.sha256((copy / "mirror.tar.gz").read_bytes()).hexdigest()
 
@@ -312,7 +318,9 @@ def test_the_live_site_publishes_the_archive_fingerprint(appeal, tmp_path, clien
     assert sha256 in page
     assert "sha256sum mirror.tar.gz" in page
     feed = client.get(reverse("feed")).content.decode()
-    assert sha256 in feed
+    entry = f"{settings.SITE_URL}/en/mirror/#sha256-{sha256[:16]}"
+    assert f'<link href="{entry}"' in feed
+    assert f'id="sha256-{sha256[:16]}"' in page
     assert '<category term="mirror"' in feed
     assert reverse("appeals:mirror") in client.get("/en/").content.decode()
 

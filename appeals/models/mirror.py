@@ -27,3 +27,8 @@ class MirrorExport(models.Model):
 
     def __str__(self):
         return f"{self.as_of:%Y-%m-%d %H:%M} {self.sha256[:12]}"
+
+    @property
+    def anchor(self) -> str:
+        """Its id on the page that lists the archives."""
+        return f"sha256-{self.sha256[:16]}"
