@@ -68,7 +68,11 @@ class Page:
 @contextmanager
 def clock_stopped_at(moment: datetime):
     """Render as of `moment`: days left, days waiting for a reply and "as of"
-    dates then depend on the data alone, not on the day of the export."""
+    dates then depend on the data alone, not on the day of the export.
+
+    The clock stops for the whole process: export from a command, never from a
+    process that serves readers.
+    """
     with mock.patch("django.utils.timezone.now", return_value=moment):
         yield
 

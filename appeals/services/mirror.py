@@ -72,7 +72,8 @@ def export_mirror(*, directory: Path) -> tuple[MirrorExport, bool]:
 
 def data_as_of() -> datetime:
     """The moment the published data last changed: the copy is as of then, so the
-    same data gives the same copy."""
+    same data gives the same copy. An appeal's data changes when its JSON's
+    Last-Modified says (opendata.changed_at), or when it was published or closed."""
     now = timezone.now()
     appeals = list(Appeal.objects.published().select_related("translation_of"))
     times = [opendata.changed_at(appeal) for appeal in appeals]
