@@ -9,11 +9,12 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean messages css bench bench-edge bench-mail bench-updates serve
+.PHONY: help run test lint venv clean messages css bench bench-edge bench-mail bench-updates serve mirror
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
 	@echo "make test   install the dev tools, then lint and run the whole test suite"
+	@echo "make mirror  write the static copy of the site to mirror/ (and mirror/mirror.tar.gz)"
 	@echo "make css    rebuild static/appeals/css/site.css from css/ (needs Node.js and npm)"
 	@echo "make bench  load test a production-like run (PostgreSQL, Redis, gunicorn, wrk)"
 	@echo "make bench-edge  only nginx in front of the app, at a million signatures (about 5 minutes)"
@@ -50,6 +51,12 @@ lint: $(VENV)/.dev-installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The static copy of every published appeal, for readers behind censorship
+# (docs/deploy.md, "A static mirror"): MIRROR=<folder> to write it elsewhere.
+MIRROR ?= mirror
+mirror: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py export_mirror $(MIRROR)
 
 # Re-extract the interface texts, fill in the translations
 # (locale/<language>_translations.py) and compile the catalogues. Needs GNU gettext.

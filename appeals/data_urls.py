@@ -13,4 +13,6 @@ urlpatterns = [
     path("appeals/<slug:slug>/stats.csv", views.stats_csv, name="stats_csv"),
     path("appeals.json", views.appeals_json, name="list_json"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
+    # The archives of the static copy, to check one found elsewhere.
+    path("mirror.json", views.mirror_json, name="mirror_json"),
 ]

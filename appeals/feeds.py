@@ -5,7 +5,9 @@ The site-wide feed mixes new appeals with updates, as the issue that added updat
 asked: an update is news about an appeal, and a reader subscribed to the site wants
 it. Its appeal entries stay as they were (same id, title, link, dates); every entry
 carries a category, `appeal` or `update`, so a consumer that wants only new
-appeals can keep to those.
+appeals can keep to those. One more, `mirror`, names the newest archive of the
+site's static copy with its SHA-256 (appeals.mirror): a reader who cannot reach
+the site may still get its feed, and can check a copy with it.
 """
 
 import re
@@ -16,14 +18,15 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from appeals.links import absolute_url
-from appeals.models import Appeal, Authorship, DeliveryEvent, Update
+from appeals.mirror import ARCHIVE
+from appeals.models import Appeal, Authorship, DeliveryEvent, MirrorExport, Update
 from appeals.timeline import timeline
 
 ENTRIES = 50
@@ -149,8 +152,34 @@ class AppealFeed(EntryFeed):
             )
             for update in updates
         ]
+        if export := MirrorExport.objects.newest_first().first():
+            entries.append(mirror_entry(export))
         entries.sort(key=lambda entry: entry.published, reverse=True)
         return entries[:ENTRIES]
+
+
+def mirror_entry(export: MirrorExport) -> Entry:
+    """The newest archive of the static copy, with the SHA-256 to check one found
+    elsewhere (appeals.mirror)."""
+    date = formats.date_format(
+        timezone.localtime(export.as_of), "DATETIME_FORMAT", use_l10n=True
+    )
+    return Entry(
+        title=_("A copy of this site as of %(date)s") % {"date": date},
+        # Its place in the page's list: an entry, and an id, of its own.
+        link=absolute_url(f"{reverse('appeals:mirror')}#{export.anchor}"),
+        published=export.created_at,
+        description=format_html(
+            "<p>{}</p><p><code>{}</code></p>",
+            _(
+                "Where this site is blocked, its copy can be read. SHA-256 of its "
+                "archive, %(archive)s (%(size)s bytes):"
+            )
+            % {"archive": ARCHIVE, "size": export.size},
+            export.sha256,
+        ),
+        categories=("mirror",),
+    )
 
 
 class AppealTimelineFeed(EntryFeed):

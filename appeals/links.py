@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from appeals.mirror import is_mirror
 from appealsite.languages import neutral_path
 from appealsite.onion import is_onion
 
@@ -20,3 +21,9 @@ def shared_url(path: str) -> str:
 def address_here(request, path: str) -> str:
     """The address of a path on the site the reader came to: the onion or the web."""
     return f"{settings.ONION_URL if is_onion(request) else settings.SITE_URL}{path}"
+
+
+def link_here(request, path: str) -> str:
+    """A link to a path on the site the reader came to; in the static copy, the
+    path, which the export makes a link to its own copy (appeals.mirror)."""
+    return path if is_mirror(request) else address_here(request, path)

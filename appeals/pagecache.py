@@ -31,6 +31,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.utils.text import compress_string
 
 from appeals import localcache
+from appeals.mirror import is_mirror
 from appealsite.onion import is_onion
 
 # Part of each key: copies in another shape (an older release's) are not read.
@@ -200,8 +201,10 @@ def _render(request, view, *args, **kwargs):
 
 
 def _anonymous_read(request) -> bool:
+    # A page for the static copy is the copy's (appeals.mirror): kept by nobody.
     return (
-        request.method in READS
+        not is_mirror(request)
+        and request.method in READS
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
     )

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", cached_page(views.AppealListView.as_view()), name="list"),
     path("privacy/", cached_page(views.privacy), name="privacy"),
     path("card.png", views.site_card, name="site_card"),
+    path("mirror/", cached_page(views.mirror_page), name="mirror"),
     path("appeals/<slug:slug>/embed/", views.embed, name="embed"),
     # An update's page: its email sends every subscriber there at once.
     path(

@@ -62,6 +62,10 @@ if ONION_URL:
         )
     ALLOWED_HOSTS.append(_onion.netloc)
 
+# Where the daily jobs write the static copy of the site and its archive
+# (appeals.mirror; docs/deploy.md, "A static mirror"); unset, none is written.
+MIRROR_DIR = env.str("MIRROR_DIR", default="")
+
 # Where the Django admin lives; a less guessable path keeps scanners off it.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 

@@ -149,5 +149,17 @@ class Nginx:
         log = self.state / "error.log"
         return log.read_text() if log.exists() else ""
 
-    def access_log(self) -> str:
-        return (self.state / "access.log").read_text()
+    def access_log(self, *, lines: int = 0) -> str:
+        """The access log, once it holds at least `lines` lines.
+
+        nginx writes a request's line after its answer has gone out: a client
+        that reads the log at once may find the last line not there yet (about
+        once in a few thousand reads on a busy machine).
+        """
+        log = self.state / "access.log"
+        for _ in range(50):
+            text = log.read_text() if log.exists() else ""
+            if text.count("\n") >= lines:
+                break
+            time.sleep(0.1)
+        return text

@@ -14,6 +14,7 @@ from appeals.models.delivery import (
     ResponseStatus,
 )
 from appeals.models.mail import OutgoingEmail
+from appeals.models.mirror import MirrorExport
 from appeals.models.signatures import (
     PRIVACY_NOTICE_VERSION,
     OrganizationSignature,
@@ -37,6 +38,7 @@ __all__ = [
     "DeliveryEvent",
     "ExportLog",
     "IPHashKey",
+    "MirrorExport",
     "Organization",
     "OutgoingEmail",
     "OrganizationSignature",

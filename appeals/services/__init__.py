@@ -12,6 +12,8 @@
 - counting: folding count changes into the stored count, recounting.
 - retention: erasing what is kept no longer than needed (daily).
 - highrisk: high-risk appeals' addresses, their keyed codes and keys (see there).
+- mirror: the static copy of the site, written, packed and recorded
+  (appeals.mirror).
 - tasks: background work, and the one place that knows development (tasks run in
   the request) from production (a worker and a mailer run beside it).
 
@@ -21,6 +23,7 @@ Every function is keyword-only and typed; each is importable from here.
 from appeals.services.delivery import log_export, save_delivery_event
 from appeals.services.emails import queue_email, retry_emails
 from appeals.services.highrisk import turn_on_high_risk
+from appeals.services.mirror import export_mirror
 from appeals.services.moderation import (
     approve_organization_signatures,
     delete_signatures,
@@ -59,6 +62,7 @@ __all__ = [
     "confirm_signature",
     "cosign_appeal",
     "delete_signatures",
+    "export_mirror",
     "log_export",
     "publish_appeal",
     "queue_email",

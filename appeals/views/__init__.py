@@ -1,5 +1,6 @@
 """Views, one module per concern; urls.py reaches them all through this package."""
 
+from appeals.views.mirror import mirror_json, mirror_page
 from appeals.views.mydata import my_data, my_data_json, my_data_request
 from appeals.views.pages import (
     AppealListView,
@@ -41,6 +42,8 @@ __all__ = [
     "appeals_json",
     "count_json",
     "embed",
+    "mirror_json",
+    "mirror_page",
     "robots_txt",
     "share_card",
     "short_link",

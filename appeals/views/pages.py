@@ -13,7 +13,7 @@ from django.views.generic import ListView
 
 from appeals import charts, sharing, stats, structured
 from appeals.forms import SignatureForm
-from appeals.links import absolute_url, address_here
+from appeals.links import absolute_url, address_here, link_here
 from appeals.models import Appeal, AppealQuerySet, SigningState
 from appeals.pagination import KeysetQueryForm, newest_first_page
 from appeals.timeline import timeline, timeline_prefetches
@@ -138,7 +138,7 @@ def render_appeal(request, appeal, *, form, status=200):
         ),
         "response_clock": original.response_clock,
         "timeline": timeline(appeal),
-        "feed_url": address_here(request, reverse("appeals:feed", args=[appeal.slug])),
+        "feed_url": link_here(request, reverse("appeals:feed", args=[appeal.slug])),
         "language_versions": versions,
         "canonical_url": appeal.canonical_url,
         "share_image_url": image_url,
@@ -151,7 +151,7 @@ def render_appeal(request, appeal, *, form, status=200):
         # In this page's language: an address without one would send every view
         # of every embed through a redirect no cache may keep.
         "embed_url": absolute_url(reverse("appeals:embed", args=[appeal.slug])),
-        "json_url": address_here(request, reverse("data:json", args=[appeal.slug])),
+        "json_url": link_here(request, reverse("data:json", args=[appeal.slug])),
         "short_url": address_here(request, reverse("short_link", args=[original.pk])),
         "share_url": appeal.shared_url,
         "share_links": sharing.share_links(url=appeal.shared_url, title=appeal.title),

@@ -1,5 +1,6 @@
 """The daily jobs, each on its own: one failing does not keep the others back."""
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,12 +16,16 @@ JOBS = [
 class Command(BaseCommand):
     help = (
         "Run the daily jobs (retention, the count check, emails still due, old task "
-        "rows) one after the other; exit with an error if any failed, after all ran."
+        "rows, the static copy if MIRROR_DIR is set) one after the other; exit with "
+        "an error if any failed, after all ran."
     )
 
     def handle(self, *args, **options):
         failed = []
-        for job in JOBS:
+        jobs = JOBS
+        if settings.MIRROR_DIR:  # The static copy, renewed (appeals.mirror).
+            jobs = [*JOBS, ["export_mirror", settings.MIRROR_DIR]]
+        for job in jobs:
             self.stdout.write(f"== {' '.join(job)}")
             try:
                 call_command(*job, stdout=self.stdout, stderr=self.stderr)
