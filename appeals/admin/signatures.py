@@ -7,7 +7,6 @@ emails"; only superusers can delete (everyone else rejects, which keeps a record
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -397,9 +396,7 @@ class AwaitingApprovalFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "awaiting":
-            return queryset.filter(
-                Q(status=OrganizationSignature.Status.CONFIRMED), is_approved=False
-            )
+            return queryset.awaiting_approval()
         return queryset
 
 

@@ -3,7 +3,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -187,6 +188,20 @@ class SignatureQuerySet(models.QuerySet):
 
     def quarantined(self) -> "SignatureQuerySet":
         return self.filter(status=Signature.Status.QUARANTINED)
+
+    def per_hour(self, *, since: datetime) -> "models.QuerySet[dict]":
+        """Signatures made since then, counted per appeal and hour of the current
+        time zone, the quarantined ones apart: one grouped query for all appeals."""
+        return (
+            self.filter(created_at__gte=since)
+            .annotate(hour=TruncHour("created_at"))
+            .values("appeal_id", "hour")
+            .annotate(
+                count=Count("pk"),
+                quarantined=Count("pk", filter=Q(status=Signature.Status.QUARANTINED)),
+            )
+            .order_by()
+        )
 
     def made_with(self, email_normalized: str) -> "SignatureQuerySet":
         """Signatures made with this (normalized) address, high-risk ones included."""
@@ -380,6 +395,12 @@ class OrganizationSignatureQuerySet(models.QuerySet):
     def subscribed(self) -> "OrganizationSignatureQuerySet":
         """Co-signatures whose contacts get updates about the appeal."""
         return self.filter(_subscribed())
+
+    def awaiting_approval(self) -> "OrganizationSignatureQuerySet":
+        """Co-signatures confirmed by email that no one has approved yet."""
+        return self.filter(
+            status=OrganizationSignature.Status.CONFIRMED, is_approved=False
+        )
 
     def public(self) -> "OrganizationSignatureQuerySet":
         """Co-signatures confirmed by email and approved by staff."""
