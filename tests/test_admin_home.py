@@ -235,3 +235,49 @@ def test_third_party_sections_have_our_names_and_only_superusers_see_them(
     assert "TOTP" not in superuser_html
     assert "Tasks Database Backend" not in superuser_html
     assert "Background tasks" not in moderator_html
+
+
+def test_the_co_signature_list_opens_on_those_awaiting_approval(staff_client):
+    appeal = make_appeal()
+    cosign(appeal, "waiting", status="confirmed")
+    cosign(appeal, "approved", status="confirmed", is_approved=True)
+    url = reverse("admin:appeals_organizationsignature_changelist")
+
+    default = staff_client.get(url).content.decode()
+    everything = staff_client.get(f"{url}?queue=all").content.decode()
+
+    assert "waiting</a>" in default and "approved</a>" not in default
+    assert "waiting</a>" in everything and "approved</a>" in everything
+
+
+def test_one_appeals_signature_list_names_it_once_in_its_title(staff_client):
+    appeal = make_appeal(title="Free the press")
+    for _ in range(3):
+        make_signature(appeal)
+    url = reverse("admin:appeals_signature_changelist")
+
+    filtered = staff_client.get(f"{url}?appeal__id__exact={appeal.pk}")
+    unfiltered = staff_client.get(url).content.decode()
+
+    html = filtered.content.decode()
+    assert "<h1>Signatures of “Free the press”</h1>" in html
+    assert html.count("Free the press") == 2  # the page's title and its heading
+    assert unfiltered.count('<td class="field-appeal_title">Free the press') == 3
+
+
+def test_the_country_filter_is_one_drop_down_that_keeps_the_other_filters(
+    staff_client,
+):
+    appeal = make_appeal()
+    make_signature(appeal, full_name="From Georgia", country="GE")
+    make_signature(appeal, full_name="From Ukraine", country="UA")
+    url = reverse("admin:appeals_signature_changelist")
+
+    html = staff_client.get(f"{url}?status__exact=confirmed").content.decode()
+    georgia = staff_client.get(f"{url}?country__exact=GE").content.decode()
+
+    form = re.search(r'<form method="get" class="select-filter">.*?</form>', html, re.S)
+    assert form[0].count("<option") > 200
+    assert '<input type="hidden" name="status__exact" value="confirmed">' in form[0]
+    assert html.count('href="?country__exact=') == 0
+    assert "From Georgia" in georgia and "From Ukraine" not in georgia
