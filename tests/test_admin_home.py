@@ -281,3 +281,63 @@ def test_the_country_filter_is_one_drop_down_that_keeps_the_other_filters(
     assert '<input type="hidden" name="status__exact" value="confirmed">' in form[0]
     assert html.count('href="?country__exact=') == 0
     assert "From Georgia" in georgia and "From Ukraine" not in georgia
+
+
+def test_the_slug_help_shows_the_placeholder_not_an_empty_tag(staff_client):
+    appeal = make_appeal()
+
+    html = staff_client.get(
+        reverse("admin:appeals_appeal_change", args=[appeal.pk])
+    ).content.decode()
+
+    assert "/appeals/&lt;slug&gt;/." in html
+    assert "/appeals//." not in html
+    assert "<slug>" not in html
+
+
+def test_title_and_addressee_get_wide_inputs(staff_client):
+    appeal = make_appeal()
+
+    html = staff_client.get(
+        reverse("admin:appeals_appeal_change", args=[appeal.pk])
+    ).content.decode()
+
+    for name in ["title", "addressee"]:
+        field = re.search(rf'<input [^>]*name="{name}"[^>]*>', html)[0]
+        assert 'class="vLargeTextField"' in field
+
+
+def test_the_preview_renders_the_letter_as_typed_without_saving(staff_client):
+    appeal = make_appeal(title="Saved title")
+    change = reverse("admin:appeals_appeal_change", args=[appeal.pk])
+    preview = reverse("admin:appeals_appeal_preview")
+
+    form = staff_client.get(change).content.decode()
+    response = staff_client.post(
+        preview,
+        {
+            "title": "Typed title",
+            "addressee": "the Minister",
+            "body": "We **demand** it.\n\n<script>alert(1)</script>",
+        },
+    )
+
+    assert f'formaction="{preview}"' in form
+    html = response.content.decode()
+    assert "<h2>Typed title</h2>" in html
+    assert "<p>We <strong>demand</strong> it.</p>" in html
+    assert "<script>alert" not in html
+    appeal.refresh_from_db()
+    assert appeal.title == "Saved title"
+    assert staff_client.get(preview).status_code == 405
+
+
+def test_delivery_events_are_edited_one_line_each(staff_client):
+    appeal = make_appeal()
+
+    html = staff_client.get(
+        reverse("admin:appeals_appeal_change", args=[appeal.pk])
+    ).content.decode()
+
+    group = html[html.index('id="delivery_events-group"') :]
+    assert '<div class="tabular' in group[:400]

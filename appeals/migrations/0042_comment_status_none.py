@@ -38,6 +38,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
+            model_name='appeal',
+            name='slug',
+            field=models.SlugField(help_text='The last part of the public address: /appeals/&lt;slug&gt;/.', max_length=100, unique=True, verbose_name='slug'),
+        ),
+        migrations.AlterField(
             model_name='signature',
             name='comment_status',
             field=models.CharField(choices=[('none', 'No comment'), ('pending', 'Awaiting moderation'), ('approved', 'Approved'), ('hidden', 'Hidden')], default='none', help_text='Only approved comments are ever shown publicly.', max_length=10, verbose_name='comment status'),
