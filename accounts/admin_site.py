@@ -55,17 +55,17 @@ class StaffAdminSite(admin.AdminSite):
         )
 
     def get_app_list(self, request, app_label=None):
-        app_list = []
+        ours, theirs = [], []
         for app in super().get_app_list(request, app_label):
-            if app["app_label"] in THIRD_PARTY_SECTIONS:
-                if not request.user.is_superuser:
-                    continue
+            if app["app_label"] not in THIRD_PARTY_SECTIONS:
+                ours.append(app)
+            elif request.user.is_superuser:
                 name, model_names = THIRD_PARTY_SECTIONS[app["app_label"]]
                 app["name"] = name
                 for model in app["models"]:
                     model["name"] = model_names.get(model["object_name"], model["name"])
-            app_list.append(app)
-        return app_list
+                theirs.append(app)
+        return ours + theirs  # What staff work on first.
 
     def has_permission(self, request):
         return super().has_permission(request) and not needs_second_factor(request)
