@@ -773,5 +773,5 @@ KK = {
     "Quarantined": "Карантинде",
     "Busiest hour": "Ең белсенді сағат",
     "No appeal is open for signing.": "Қазір қол қоюға ашық үндеу жоқ.",
-    "Every signature received, confirmed or not; the quarantined part of each bar in red. Times in the site's time zone.": "Алынған барлық қолтаңбалар, расталған не расталмаған; әр бағанның карантиндегі бөлігі — қызыл. Уақыт сайттың уақыт белдеуінде.",
+    "Every signature received, confirmed or not; the quarantined part of each bar in red. Times in the site's time zone; counted again every minute.": "Алынған барлық қолтаңбалар, расталған не расталмаған; әр бағанның карантиндегі бөлігі — қызыл. Уақыт сайттың уақыт белдеуінде; әр минут сайын қайта есептеледі.",
 }

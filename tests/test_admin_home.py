@@ -341,3 +341,19 @@ def test_delivery_events_are_edited_one_line_each(staff_client):
 
     group = html[html.index('id="delivery_events-group"') :]
     assert '<div class="tabular' in group[:400]
+
+
+def test_the_chart_is_counted_at_most_once_a_minute(staff_client):
+    from appeals import localcache
+
+    appeal = make_appeal()
+    make_signature(appeal)
+    staff_client.get(reverse("admin:index"))
+    make_signature(appeal)
+
+    kept = staff_client.get(reverse("admin:index")).content.decode()
+    localcache.clear()  # as a minute later
+    fresh = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert "1 signature this week" in kept
+    assert "2 signatures this week" in fresh
