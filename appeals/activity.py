@@ -40,13 +40,22 @@ class Bar:
     hour: Hour
 
 
+# A day needs this many hours on the chart for its name to fit under them.
+HOURS_FOR_A_LABEL = 6
+
+
 @dataclass
 class Day:
     start: datetime
     x: int
+    hours: int
     count: int
     quarantined: int
     busiest: Hour
+
+    @property
+    def has_room_for_label(self) -> bool:
+        return self.hours >= HOURS_FOR_A_LABEL
 
 
 @dataclass
@@ -103,6 +112,7 @@ class AppealActivity:
             Day(
                 start=hours[0][1].start,
                 x=hours[0][0] * BAR_WIDTH,
+                hours=len(hours),
                 count=sum(hour.count for _position, hour in hours),
                 quarantined=sum(hour.quarantined for _position, hour in hours),
                 busiest=max((hour for _position, hour in hours), key=lambda h: h.count),
