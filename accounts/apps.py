@@ -3,7 +3,8 @@
 A separate app because it guards the admin as a whole, whatever the admin manages;
 appeals knows nothing of it. It borrows from appeals the client address and its
 daily fingerprint (antispam.client_ip, hash_ip) and the shared-cache counters
-(sharedcache.increment), so that a login is counted the way a signature is.
+(sharedcache.increment), so that a login is counted the way a signature is. Its
+admin site shows, as its home page, what appealsite.admin_home gathers.
 """
 
 from django.apps import AppConfig

@@ -8,7 +8,9 @@ document matches the CSV file the addressee receives.
 import hashlib
 import html
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from django.db.models import Count
 from django.utils import translation
 from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
@@ -44,6 +46,45 @@ def hidden_signature_count(appeal: Appeal) -> int:
         .filter(visibility=Signature.Visibility.COUNTED)
         .count()
     )
+
+
+# A country with fewer signatures than this is not named on the delivery document:
+# its addressee could otherwise tell who, of a handful, signed.
+FEWEST_NAMED_PER_COUNTRY = 5
+
+
+@dataclass
+class CountryCount:
+    name: str
+    count: int
+
+    @property
+    def is_few(self) -> bool:
+        return self.count < FEWEST_NAMED_PER_COUNTRY
+
+
+def signatures_by_country(appeal: Appeal) -> list[CountryCount]:
+    """Confirmed signatures per country, most first, in the appeal's language; the
+    countries with only a few are counted together under "Other countries"."""
+    counts = (
+        appeal.signatures.confirmed()
+        .values_list("country")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "country")
+    )
+    with translation.override(appeal.language):
+        names = dict(countries)
+        named = [
+            CountryCount(name=names.get(code, code), count=count)
+            for code, count in counts
+            if count >= FEWEST_NAMED_PER_COUNTRY
+        ]
+        others = sum(
+            count for _code, count in counts if count < FEWEST_NAMED_PER_COUNTRY
+        )
+        if others:
+            named.append(CountryCount(name=_("Other countries"), count=others))
+    return named
 
 
 def delivery_rows(appeal: Appeal) -> Iterator[list]:

@@ -189,9 +189,9 @@ def test_a_delivery_recorded_without_a_count_gets_the_current_one(staff_client):
     assert DeliveryEvent.objects.get().signature_count == 77
 
 
-def moderate(client, action, objects, model="signature"):
+def moderate(client, action, objects, model="signature", query=""):
     return client.post(
-        reverse(f"admin:appeals_{model}_changelist"),
+        reverse(f"admin:appeals_{model}_changelist") + query,
         {"action": action, "_selected_action": [obj.pk for obj in objects]},
     )
 
@@ -313,8 +313,13 @@ def test_cosignature_queue_approve_and_reject(staff_client, client):
     assert "Waiting Org" in html
     assert "Unconfirmed Org" not in html
 
+    # Approved, it has left the queue: staff find it among all co-signatures.
     moderate(
-        staff_client, "reject_cosignatures", [waiting], model="organizationsignature"
+        staff_client,
+        "reject_cosignatures",
+        [waiting],
+        model="organizationsignature",
+        query="?queue=all",
     )
     assert "Waiting Org" not in client.get(appeal.get_absolute_url()).content.decode()
 

@@ -191,3 +191,26 @@ def test_the_maintenance_page_for_other_languages_is_in_the_default_one(
         "ru.html",
     ]
     assert '<html lang="ru"' in (tmp_path / "default.html").read_text()
+
+
+def test_the_demos_signatures_without_a_comment_await_no_moderation():
+    call_command("load_demo", stdout=None)
+
+    states = set(
+        Signature.objects.filter(comment="").values_list("comment_status", flat=True)
+    )
+
+    assert states == {Signature.CommentStatus.NONE}
+    assert Signature.objects.filter(comment_status="approved").exclude(comment="")
+    assert not Signature.objects.awaiting_moderation().exists()
+
+
+def test_the_demos_crowd_signed_over_several_days_for_the_staff_chart():
+    call_command("load_demo", stdout=None)
+
+    days = {
+        timezone.localdate(signed)
+        for signed in Signature.objects.values_list("created_at", flat=True)
+    }
+
+    assert len(days) >= 4

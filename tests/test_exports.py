@@ -191,3 +191,50 @@ def test_delivery_document_streams_every_name_escaped_in_the_csv_order(
     ]
     assert hashlib.sha256(csv_content).hexdigest() in page
     assert page.rstrip().endswith("</html>")
+
+
+def test_the_delivery_document_names_the_public_address_and_counts_by_country(
+    staff_client, settings
+):
+    settings.SITE_URL = "https://appeals.example.org"
+    appeal = make_appeal(slug="free-the-press", language="en")
+    for _ in range(6):
+        make_signature(appeal, country="UA")
+    make_signature(appeal, country="GE")  # one of few: not named
+    make_signature(appeal, country="MD")
+    make_signature(appeal, country="PL", status="pending")  # not counted
+
+    html = document(staff_client, appeal)
+
+    assert 'href="https://appeals.example.org/en/appeals/free-the-press/"' in html
+    table = re.search(r'<table class="countries">.*?</table>', html, re.S)[0]
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', table)
+    assert rows == [("Ukraine", "6"), ("Other countries", "fewer than 5")]
+    assert "Georgia" not in html and "Poland" not in html
+
+
+def test_the_delivery_document_holds_no_link_its_addressee_cannot_open(
+    staff_client, appeal
+):
+    html = document(staff_client, appeal)
+
+    links = re.findall(r'href="([^"]+)"', html)
+    assert links, "the public address, at least"
+    assert not [link for link in links if "/admin/" in link]
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in (
+        html
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "ru", "kk"])
+def test_the_delivery_document_ends_no_sentence_with_two_periods(
+    staff_client, language
+):
+    appeal = make_appeal(language=language)
+    make_signature(appeal, visibility="counted")
+
+    html = document(staff_client, appeal)
+
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert ".." not in text.replace("...", "")
+    assert ". ." not in text

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -45,10 +47,15 @@ class AuthorshipInline(admin.TabularInline):
     ordering = ["position"]
 
 
-class DeliveryEventInline(admin.StackedInline):
+class DeliveryEventInline(admin.TabularInline):
+    """Delivery, reply, follow-ups: one line each."""
+
     model = DeliveryEvent
     extra = 0
     fields = ["kind", "occurred_on", "channel", "signature_count", "text", "document"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 40})},
+    }
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -133,6 +140,13 @@ reopen = bulk_action(
 
 
 class AppealAdminForm(forms.ModelForm):
+    class Meta:
+        # A title or an addressee reads whole in a field as wide as the letter's.
+        widgets = {
+            "title": forms.TextInput(attrs={"class": "vLargeTextField"}),
+            "addressee": forms.TextInput(attrs={"class": "vLargeTextField"}),
+        }
+
     def clean_is_high_risk(self):
         is_high_risk = self.cleaned_data["is_high_risk"]
         instance = self.instance
@@ -255,6 +269,7 @@ class AppealAdmin(AppealExportsMixin, admin.ModelAdmin):
                 view(self.delivery_document_view),
                 name="appeals_appeal_delivery_document",
             ),
+            path("preview/", view(self.preview_view), name="appeals_appeal_preview"),
             *super().get_urls(),
         ]
 
@@ -294,6 +309,27 @@ class AppealAdmin(AppealExportsMixin, admin.ModelAdmin):
         for event in formset.deleted_objects:
             event.delete()
         formset.save_m2m()
+
+    def preview_view(self, request):
+        """Show the letter as the form now has it, rendered as the public page
+        renders it, before anything is saved."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        appeal = Appeal(
+            **{
+                field: request.POST.get(field, "")
+                for field in ["title", "addressee", "summary", "body", "language"]
+            }
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "appeal": appeal,
+            "title": _("Preview: %(title)s") % {"title": appeal.title},
+        }
+        return TemplateResponse(request, "admin/appeals/appeal/preview.html", context)
 
     def workflow_view(self, request, pk, action):
         appeal = get_object_or_404(Appeal, pk=pk)

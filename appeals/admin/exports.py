@@ -5,8 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from appeals import exports, services
@@ -64,6 +63,8 @@ class AppealExportsMixin:
         services.log_export(
             user=request.user, appeal=appeal, kind=ExportLog.Kind.DELIVERY_DOCUMENT
         )
+        with translation.override(appeal.language):
+            public_address = appeal.canonical_url if appeal.is_public else ""
         rendered = render_to_string(
             "admin/appeals/appeal/delivery_document.html",
             {
@@ -72,10 +73,9 @@ class AppealExportsMixin:
                 "cosignatures": appeal.organization_signatures.public().order_by("pk"),
                 "signature_count": appeal.current_signature_count(),
                 "hidden_count": exports.hidden_signature_count(appeal),
+                "countries": exports.signatures_by_country(appeal),
                 "digest": exports.DIGEST_PLACEHOLDER,
-                "csv_url": reverse(
-                    "admin:appeals_appeal_delivery_csv", args=[appeal.pk]
-                ),
+                "public_address": public_address,
                 "generated_at": timezone.now(),
             },
             request=request,

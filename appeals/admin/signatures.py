@@ -6,14 +6,18 @@ emails"; only superusers can delete (everyone else rejects, which keeps a record
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import ShowFacets
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.text import Truncator
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
+from django_countries import countries
 
 from appeals import services
 from appeals.admin.mail import OutgoingEmailInline
@@ -44,12 +48,52 @@ class HasCommentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """Countries as one drop-down list with a button: a list of links to all of
+    them would make the page several screens long."""
+
+    title = _("country")
+    parameter_name = "country__exact"
+    template = "admin/appeals/select_filter.html"
+
+    def lookups(self, request, model_admin):
+        return list(countries)
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(country=self.value())
+        return queryset
+
+    def choices(self, changelist):
+        # The other filters, the search and the order the list has, kept as
+        # the form's hidden fields.
+        self.kept_params = [
+            (name, value)
+            for name, value in changelist.params.items()
+            if name != self.parameter_name
+        ]
+        for code, name in self.lookup_choices:
+            yield {"value": code, "display": name, "selected": self.value() == code}
+
+
+class AppealFilter(admin.RelatedFieldListFilter):
+    """Appeals, not their translations: a signature belongs to the original."""
+
+    def field_choices(self, field, request, model_admin):
+        return [
+            (appeal.pk, str(appeal))
+            for appeal in Appeal.objects.originals().order_by("-published_at")
+        ]
+
+
 class SignerDataAdmin(admin.ModelAdmin):
     """What both signature admins share: read-only data, emails behind a permission."""
 
     email_fields = ["email"]
     ordering = ["-pk"]
     show_full_result_count = False
+    # Counting every filter's choices would read the whole table on each page.
+    show_facets = ShowFacets.NEVER
     list_per_page = 50
     inlines = [OutgoingEmailInline]
 
@@ -72,7 +116,52 @@ class SignerDataAdmin(admin.ModelAdmin):
         fields = list(super().get_list_display(request))
         if self.can_view_emails(request):
             fields.insert(1, "email")
+        if "appeal__id__exact" in request.GET:
+            # One appeal's list says which in its title, not in every row.
+            fields.remove("appeal_title")
         return fields
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "can_find_by_email": self.can_view_emails(request),
+            **self._appeal_title(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def _appeal_title(self, request) -> dict:
+        """The page's title naming the appeal the list is filtered to, if any."""
+        appeal_id = request.GET.get("appeal__id__exact", "")
+        appeal = (
+            Appeal.objects.filter(pk=appeal_id).first() if appeal_id.isdigit() else None
+        )
+        if appeal is None:
+            return {}
+        return {
+            "title": _("%(items)s of “%(appeal)s”")
+            % {
+                "items": capfirst(self.model._meta.verbose_name_plural),
+                "appeal": appeal.title,
+            }
+        }
+
+    @admin.display(description=_("appeal"), ordering="appeal")
+    def appeal_title(self, signature):
+        return Truncator(signature.appeal.title).chars(40)
+
+    @admin.display(description=_("signed at"), ordering="created_at")
+    def signed_at(self, signature):
+        return date_format(timezone.localtime(signature.created_at), "j M Y, H:i")
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_and_reason(self, signature):
+        if signature.quarantine_reason:
+            return format_html(
+                '{}<br><span class="quiet">{}</span>',
+                signature.get_status_display(),
+                Truncator(signature.quarantine_reason).chars(60),
+            )
+        return signature.get_status_display()
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
@@ -136,13 +225,6 @@ class SignerDataAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            "can_find_by_email": self.can_view_emails(request),
-            **(extra_context or {}),
-        }
-        return super().changelist_view(request, extra_context)
 
 
 def _resend(queryset) -> int:
@@ -256,24 +338,19 @@ class RejectPatternForm(forms.Form):
 @admin.register(Signature)
 class SignatureAdmin(SignerDataAdmin):
     list_display = [
-        "full_name",
-        "appeal",
-        "country",
-        "city",
-        "status",
-        "visibility",
+        "signer",
+        "appeal_title",
+        "status_and_reason",
         "comment_excerpt",
-        "comment_status",
-        "quarantine_reason",
-        "created_at",
+        "signed_at",
     ]
     list_filter = [
         "status",
         "comment_status",
         HasCommentFilter,
         "visibility",
-        "appeal",
-        "country",
+        ("appeal", AppealFilter),
+        CountryFilter,
         "created_at",
     ]
     search_fields = ["full_name", "city"]
@@ -309,9 +386,20 @@ class SignatureAdmin(SignerDataAdmin):
         "withdrawn_at",
     ]
 
+    @admin.display(description=_("signer"), ordering="full_name")
+    def signer(self, signature):
+        place = ", ".join(filter(None, [signature.city, signature.country.name]))
+        return format_html('{}<br><span class="quiet">{}</span>', str(signature), place)
+
     @admin.display(description=_("comment"))
     def comment_excerpt(self, signature):
-        return Truncator(signature.comment).chars(80)
+        if not signature.comment:
+            return ""
+        return format_html(
+            '{}<br><span class="quiet">{}</span>',
+            Truncator(signature.comment).chars(70),
+            signature.get_comment_status_display(),
+        )
 
     def get_urls(self):
         return [
@@ -389,17 +477,33 @@ reject_cosignatures = bulk_action(
 
 
 class AwaitingApprovalFilter(admin.SimpleListFilter):
+    """The list opens on the co-signatures awaiting approval: the work to do."""
+
     title = _("queue")
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [("awaiting", _("Confirmed, awaiting approval"))]
+        return [
+            ("awaiting", _("Confirmed, awaiting approval")),
+            ("all", _("All co-signatures")),
+        ]
+
+    def value(self):
+        return super().value() or "awaiting"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
         if self.value() == "awaiting":
-            return queryset.filter(
-                Q(status=OrganizationSignature.Status.CONFIRMED), is_approved=False
-            )
+            return queryset.awaiting_approval()
         return queryset
 
 
@@ -407,15 +511,19 @@ class AwaitingApprovalFilter(admin.SimpleListFilter):
 class OrganizationSignatureAdmin(SignerDataAdmin):
     list_display = [
         "organization_name",
-        "appeal",
+        "appeal_title",
         "website",
         "country",
+        "status_and_reason",
+        "is_approved",
+        "signed_at",
+    ]
+    list_filter = [
+        AwaitingApprovalFilter,
         "status",
         "is_approved",
-        "quarantine_reason",
-        "created_at",
+        ("appeal", AppealFilter),
     ]
-    list_filter = [AwaitingApprovalFilter, "status", "is_approved", "appeal"]
     search_fields = ["organization_name", "website"]
     list_select_related = ["appeal"]
     actions = [approve_cosignatures, reject_cosignatures, release]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0041_language_defaults_and_emails'),
+        ('appeals', '0042_comment_status_none'),
     ]
 
     operations = [

@@ -139,7 +139,7 @@ class Appeal(models.Model):
         _("slug"),
         max_length=100,
         unique=True,
-        help_text=_("The last part of the public address: /appeals/<slug>/."),
+        help_text=_("The last part of the public address: /appeals/&lt;slug&gt;/."),
     )
     addressee = models.CharField(
         _("addressee"),

@@ -2,7 +2,8 @@ from contextlib import suppress
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -121,7 +122,7 @@ class AbstractSignature(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        self._normalize_email()
+        self._derive_fields()
         super().save(*args, **kwargs)
 
     @property
@@ -143,8 +144,12 @@ class AbstractSignature(models.Model):
 
     def insert(self) -> None:
         """Save this new signature with one INSERT prepared once: signing's path."""
-        self._normalize_email()
+        self._derive_fields()
         insert_row(self)
+
+    def _derive_fields(self) -> None:
+        """Set what is stored for lookups from what the signer gave."""
+        self._normalize_email()
 
     def _normalize_email(self) -> None:
         # A row without its address keeps what it stores (the keyed code of a
@@ -178,6 +183,27 @@ def _subscribed() -> Q:
 class SignatureQuerySet(models.QuerySet):
     def confirmed(self) -> "SignatureQuerySet":
         return self.filter(status=Signature.Status.CONFIRMED)
+
+    def awaiting_moderation(self) -> "SignatureQuerySet":
+        """Signatures whose comment no moderator has approved or hidden yet."""
+        return self.filter(comment_status=Signature.CommentStatus.PENDING)
+
+    def quarantined(self) -> "SignatureQuerySet":
+        return self.filter(status=Signature.Status.QUARANTINED)
+
+    def per_hour(self, *, since: datetime) -> "models.QuerySet[dict]":
+        """Signatures made since then, counted per appeal and hour of the current
+        time zone, the quarantined ones apart: one grouped query for all appeals."""
+        return (
+            self.filter(created_at__gte=since)
+            .annotate(hour=TruncHour("created_at"))
+            .values("appeal_id", "hour")
+            .annotate(
+                count=Count("pk"),
+                quarantined=Count("pk", filter=Q(status=Signature.Status.QUARANTINED)),
+            )
+            .order_by()
+        )
 
     def made_with(self, email_normalized: str) -> "SignatureQuerySet":
         """Signatures made with this (normalized) address, high-risk ones included."""
@@ -240,6 +266,9 @@ class Signature(AbstractSignature):
         COUNTED = "counted", _("Count my signature but do not show my name")
 
     class CommentStatus(models.TextChoices):
+        # Only a comment awaits moderation: a signature without one has nothing
+        # to approve and stays out of the moderators' queue.
+        NONE = "none", _("No comment")
         PENDING = "pending", _("Awaiting moderation")
         APPROVED = "approved", _("Approved")
         HIDDEN = "hidden", _("Hidden")
@@ -271,7 +300,7 @@ class Signature(AbstractSignature):
         _("comment status"),
         max_length=10,
         choices=CommentStatus,
-        default=CommentStatus.PENDING,
+        default=CommentStatus.NONE,
         help_text=_("Only approved comments are ever shown publicly."),
     )
     visibility = models.CharField(
@@ -288,6 +317,7 @@ class Signature(AbstractSignature):
         "city": "",
         "affiliation": "",
         "comment": "",
+        "comment_status": CommentStatus.NONE,
         "has_newsletter_consent": False,
         "email_due": "",
     }
@@ -322,10 +352,29 @@ class Signature(AbstractSignature):
             models.Index(
                 fields=["id"], condition=~Q(email_due=""), name="signature_email_due"
             ),
+            # What the admin home counts and moderators open: a few rows each, so
+            # small indexes that a sign request rarely writes to.
+            models.Index(
+                fields=["id"],
+                condition=Q(comment_status="pending"),
+                name="signature_comment_pending",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(status="quarantined"),
+                name="signature_quarantined",
+            ),
         ]
 
     def __str__(self):
         return self.full_name or str(_("(erased)"))
+
+    def _derive_fields(self) -> None:
+        super()._derive_fields()
+        if not self.comment:
+            self.comment_status = self.CommentStatus.NONE
+        elif self.comment_status == self.CommentStatus.NONE:
+            self.comment_status = self.CommentStatus.PENDING
 
     @property
     def is_anonymized(self) -> bool:
@@ -348,6 +397,12 @@ class OrganizationSignatureQuerySet(models.QuerySet):
     def subscribed(self) -> "OrganizationSignatureQuerySet":
         """Co-signatures whose contacts get updates about the appeal."""
         return self.filter(_subscribed())
+
+    def awaiting_approval(self) -> "OrganizationSignatureQuerySet":
+        """Co-signatures confirmed by email that no one has approved yet."""
+        return self.filter(
+            status=OrganizationSignature.Status.CONFIRMED, is_approved=False
+        )
 
     def public(self) -> "OrganizationSignatureQuerySet":
         """Co-signatures confirmed by email and approved by staff."""

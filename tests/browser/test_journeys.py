@@ -276,6 +276,29 @@ def test_a_moderator_approves_a_comment_and_it_goes_public(
     expect(page.get_by_text("Solidarity from Tbilisi")).to_be_visible()
 
 
+def test_a_moderator_goes_from_the_admin_home_to_the_comments_waiting(
+    page, live_server, appeal, django_user_model, screenshot
+):
+    make_signature(appeal, full_name="Nino B", comment="Solidarity from Tbilisi")
+    make_signature(appeal, full_name="Quiet Signer")
+    make_staff(django_user_model, "moderator", "Moderators")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    staff_login(page, live_server, "moderator")
+
+    chart = page.locator("#signing-activity svg")
+    expect(chart).to_be_visible()
+    screenshot("admin-home", page)
+    page.get_by_role("link", name="Comments awaiting moderation").click()
+
+    expect(page.get_by_role("row", name=re.compile("Nino B"))).to_be_visible()
+    expect(page.get_by_text("Quiet Signer")).to_have_count(0)
+    # Every column, the date the last, fits the screen: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    date_column = page.locator("#result_list th.column-signed_at").bounding_box()
+    assert date_column["x"] + date_column["width"] <= 1366
+    screenshot("admin-signatures", page)
+
+
 def test_an_editor_publishes_a_draft_and_it_appears_on_the_home_page(
     page, live_server, django_user_model
 ):

@@ -133,12 +133,30 @@ def test_a_failed_submission_opens_at_a_summary_linking_each_field(client, appea
 def test_posted_fields_outside_the_form_change_nothing(client, appeal):
     other = make_appeal()
 
-    sign(client, appeal, status="confirmed", appeal=other.pk, comment_status="approved")
+    sign(
+        client,
+        appeal,
+        comment="Words",
+        status="confirmed",
+        appeal=other.pk,
+        comment_status="approved",
+    )
 
     signature = Signature.objects.get()
     assert signature.appeal == appeal
     assert signature.status == Signature.Status.PENDING
     assert signature.comment_status == Signature.CommentStatus.PENDING
+
+
+def test_a_signature_without_a_comment_awaits_no_moderation(client, appeal):
+    sign(client, appeal, comment="")
+    sign(client, appeal, email="petro@example.org", comment="Because")
+
+    statuses = dict(Signature.objects.values_list("email", "comment_status"))
+    assert statuses == {
+        "olena@example.org": Signature.CommentStatus.NONE,
+        "petro@example.org": Signature.CommentStatus.PENDING,
+    }
 
 
 def signed_page(client, appeal, email):

@@ -293,6 +293,9 @@ class Command(BaseCommand):
         countries = rng.choices(
             list(CROWD_COUNTRIES), weights=CROWD_COUNTRIES.values(), k=CROWD
         )
+        signed = [
+            now - timedelta(hours=rng.uniform(1, 24 * CROWD_DAYS)) for _ in countries
+        ]
         Signature.objects.bulk_create(
             Signature(
                 appeal=appeal,
@@ -301,9 +304,12 @@ class Command(BaseCommand):
                 country=country,
                 visibility=Signature.Visibility.COUNTED,
                 status=Signature.Status.CONFIRMED,
-                confirmed_at=now - timedelta(hours=rng.uniform(1, 24 * CROWD_DAYS)),
+                created_at=signed_at,
+                confirmed_at=signed_at + timedelta(minutes=5),
             )
-            for number, country in enumerate(countries)
+            for number, (country, signed_at) in enumerate(
+                zip(countries, signed, strict=True)
+            )
         )
 
     def _cosign(self, appeal):
