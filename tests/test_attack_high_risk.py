@@ -4,13 +4,15 @@ import pytest
 from django.urls import reverse
 
 from appeals.models import Appeal, Signature
-from tests.factories import form_shown, make_appeal
+from appeals.services import turn_on_high_risk
+from appeals.services.retention import purge_expired
+from tests.factories import form_shown, make_appeal, make_signature
 from tests.test_high_risk import (
     TYPED,
     _keys_the_site_holds,
     _traces,
+    close_long_ago,
     keyed_code,
-    link_from,
     sign_and_confirm,
 )
 
@@ -66,3 +68,45 @@ def test_redis_holds_no_trace_of_a_confirmed_high_risk_signers_address(
     # Nor the mailbox the limits count by (the address without its dots or tag).
     assert "olena.marchuk" not in stored.lower()
     assert "olenamarchuk" not in stored.lower()
+
+
+def test_a_signature_taken_by_a_server_that_had_not_seen_the_mode_turned_on_is_set_right(
+    settings, appeal
+):
+    """A server keeps the appeal it read for a second (views.signing): a signer
+    who signed there as the mode went on, and again after, has two rows, one with
+    the address and one with its code. The daily job must still hash and, later,
+    destroy the key: one appeal's duplicate cannot stop it for every appeal."""
+    other = make_appeal(is_high_risk=True)
+    make_signature(other, email="someone@example.org")
+    stale = Appeal.objects.get(pk=appeal.pk)
+    stale.is_high_risk = False
+    make_signature(stale, email="ann@example.org", status="pending")
+    make_signature(appeal, email="Ann@Example.org")
+    assert Signature.objects.filter(email_normalized="ann@example.org").exists()
+
+    purge_expired()
+
+    assert not Signature.objects.filter(email_normalized="ann@example.org").exists()
+    assert (
+        Signature.objects.filter(
+            email_normalized=keyed_code(appeal, "ann@example.org")
+        ).count()
+        == 1
+    )
+    close_long_ago(appeal, settings.HIGH_RISK_KEY_GRACE_DAYS + 1)
+    close_long_ago(other, settings.HIGH_RISK_KEY_GRACE_DAYS + 1)
+    purge_expired()
+    assert list(Appeal.objects.values_list("high_risk_key", flat=True)) == ["", ""]
+    assert not Signature.objects.exclude(email_normalized="").exists()
+
+
+def test_turning_the_mode_on_with_such_a_pair_does_not_fail_in_the_admin(appeal):
+    Appeal.objects.filter(pk=appeal.pk).update(is_high_risk=False)
+    stale = Appeal.objects.get(pk=appeal.pk)
+    make_signature(stale, email="ann@example.org")
+    make_signature(appeal, email="ann@example.org", status="pending")
+
+    assert turn_on_high_risk(appeal=appeal) >= 1
+
+    assert not Signature.objects.filter(email_normalized="ann@example.org").exists()

@@ -77,21 +77,36 @@ def turn_on_high_risk(*, appeal: Appeal) -> int:
 
 
 def hash_stored_addresses(*, appeal: Appeal) -> int:
-    """Replace the addresses a high-risk appeal's signatures store by their codes."""
+    """Replace the addresses a high-risk appeal's signatures store by their codes.
+
+    A server that had not yet seen the mode turned on (it keeps the appeal it
+    read for a second) stored an address; if its signer signed again after, the
+    code is taken by that second signature. The first then keeps neither: the
+    unique constraint would refuse the code, and the address must go.
+    """
     changed = 0
     for model in SIGNATURE_MODELS:
-        rows = (
+        rows = list(
             model.objects.filter(appeal=appeal)
             .exclude(email_normalized="")
             .exclude(email_normalized__startswith=HASHED_ADDRESS_PREFIX)
             .only("pk", "email_normalized")
         )
-        hashed = []
-        for row in rows.iterator(chunk_size=1000):
-            row.email_normalized = appeal.stored_address(row.email_normalized)
-            hashed.append(row)
-        model.objects.bulk_update(hashed, ["email_normalized"], batch_size=1000)
-        changed += len(hashed)
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            for row in chunk:
+                row.email_normalized = appeal.stored_address(row.email_normalized)
+            taken = set(
+                model.objects.filter(
+                    appeal=appeal,
+                    email_normalized__in=[row.email_normalized for row in chunk],
+                ).values_list("email_normalized", flat=True)
+            )
+            for row in chunk:
+                if row.email_normalized in taken:
+                    row.email_normalized = ""
+            model.objects.bulk_update(chunk, ["email_normalized"])
+            changed += len(chunk)
     return changed
 
 
