@@ -70,7 +70,7 @@ def test_redis_holds_no_trace_of_a_confirmed_high_risk_signers_address(
     assert "olenamarchuk" not in stored.lower()
 
 
-def test_a_signature_taken_by_a_server_that_had_not_seen_the_mode_turned_on_is_set_right(
+def test_a_signature_from_a_server_that_had_not_seen_the_mode_on_is_set_right(
     settings, appeal
 ):
     """A server keeps the appeal it read for a second (views.signing): a signer
