@@ -200,8 +200,16 @@ def _render(request, view, *args, **kwargs):
 
 
 def _anonymous_read(request) -> bool:
-    return (
-        request.method in READS
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
-    )
+    """Whether the reader is no one in particular: not signed in as staff.
+
+    A cookie's name proves nothing: anyone may send one, and nginx, which cannot
+    tell a real one, sends its bearer on to us. Were that enough, a flood of
+    made-up cookies would cost a render each. So the session is looked up (only
+    for a request that has a cookie for it). A message waiting (django.contrib.
+    messages) is for the admin: no public page shows one.
+    """
+    if request.method not in READS:
+        return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return True
+    return not request.user.is_authenticated
