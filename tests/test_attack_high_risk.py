@@ -1,9 +1,11 @@
 """Attacks on high-risk mode: what outlives a signer's address, outside the tables."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
-from appeals.models import Appeal, Signature
+from appeals.models import Appeal, DataAccessLink, Signature
 from appeals.services import turn_on_high_risk
 from appeals.services.retention import purge_expired
 from tests.factories import form_shown, make_appeal, make_signature
@@ -110,3 +112,30 @@ def test_turning_the_mode_on_with_such_a_pair_does_not_fail_in_the_admin(appeal)
     assert turn_on_high_risk(appeal=appeal) >= 1
 
     assert not Signature.objects.filter(email_normalized="ann@example.org").exists()
+
+
+def test_a_link_to_ones_data_keeps_no_address_in_the_database(
+    client, appeal, mailoutbox
+):
+    """Who asks to see their data is likely someone who signed a high-risk
+    appeal: for the day the link lives, a seized database must not list them."""
+    sign_and_confirm(client, appeal, mailoutbox)
+    client.post(
+        reverse("appeals:my_data_request"),
+        {"email": TYPED, **form_shown()},
+        HTTP_SEC_FETCH_SITE="same-origin",
+    )
+    link = re.search(
+        r"http://testserver(/[a-z]{2}/my-data/[^/\s]+/)", mailoutbox[-1].body
+    )
+
+    own_key = bytes.fromhex(Appeal.objects.get().high_risk_key)
+    keys = [key for key in _keys_the_site_holds() if key != own_key]
+    stored = "\n".join(
+        str(value) for row in DataAccessLink.objects.values_list() for value in row
+    )
+    assert stored
+    assert [trace for trace in _traces(TYPED, keys) if trace in stored] == []
+    page = client.get(link.group(1))
+    assert page.status_code == 200
+    assert "Release the strikers" in page.content.decode()
