@@ -1,9 +1,11 @@
 """Attacks on high-risk mode: what outlives a signer's address, outside the tables."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from appeals.models import Appeal, DataAccessLink, Signature
 from appeals.services import turn_on_high_risk
@@ -139,3 +141,24 @@ def test_a_link_to_ones_data_keeps_no_address_in_the_database(
     page = client.get(link.group(1))
     assert page.status_code == 200
     assert "Release the strikers" in page.content.decode()
+
+
+def test_a_rejected_high_risk_signature_keeps_its_code_but_not_its_address(appeal):
+    """Quarantined (a Tor user past the limits, say) and then rejected: once its
+    link would have expired, its address is of no use to anyone."""
+    from appeals.services import reject_signatures
+
+    rejected = make_signature(appeal, email="Ann@Example.org", status="quarantined")
+    reject_signatures(signatures=Signature.objects.filter(pk=rejected.pk))
+    kept = make_signature(appeal, email="bob@example.org", status="pending")
+    Signature.objects.update(created_at=timezone.now() - timedelta(days=8))
+    Signature.objects.filter(pk=kept.pk).update(created_at=timezone.now())
+
+    purge_expired()
+
+    rejected.refresh_from_db()
+    assert rejected.status == Signature.Status.REJECTED
+    assert (rejected.email, rejected.ip_hash) == ("", "")
+    assert rejected.email_normalized == keyed_code(appeal, "ann@example.org")
+    kept.refresh_from_db()
+    assert kept.email == "bob@example.org"  # Its link still works.

@@ -9,10 +9,10 @@ high-risk mode by staff (Appeal.is_high_risk). Then:
   lets one signature per address in, and a second submission finds the first.
 - The address itself (`email`) is kept only while it is needed: until the
   signature is confirmed (its link goes there) or its link expires (the row is
-  then deleted), and, for a signer who asked for updates, until the key is
-  destroyed. A second submission of a signature that kept no address is answered
-  at the address just typed (see signing); that email's address and text are
-  erased once it is sent or given up.
+  then deleted; a rejected one keeps its code), and, for a signer who asked for
+  updates, until the key is destroyed. A second submission of a signature that
+  kept no address is answered at the address just typed (see signing); that
+  email's address and text are erased once it is sent or given up.
 - The key lives in the appeal's row, the simplest honest place: the threat is a
   later seizure of the database, and destroying the key in the database defeats
   it for every copy made afterwards. A copy made before (a backup) still holds the
@@ -130,6 +130,30 @@ def delete_expired_unconfirmed(*, now: datetime) -> int:
         )
         deleted += by_model.get(model._meta.label, 0)
     return deleted
+
+
+def forget_rejected_addresses(*, now: datetime) -> int:
+    """Erase the addresses of rejected high-risk signatures once their link is dead.
+
+    A rejected signature keeps its code: it keeps the address from signing again.
+    Its address served only the confirmation link, which a moderator may still
+    want sent on restoring it while the link would work; after that, nothing.
+    Counted from the last email sent, as the link is.
+    """
+    cutoff = now - CONFIRM_MAX_AGE
+    erased = 0
+    for model in SIGNATURE_MODELS:
+        erased += (
+            model.objects.filter(
+                appeal__is_high_risk=True,
+                status=model.Status.REJECTED,
+                created_at__lt=cutoff,
+            )
+            .exclude(emails_sent_on__gte=cutoff.date())
+            .exclude(email="")
+            .update(email="", ip_hash="", email_due="")
+        )
+    return erased
 
 
 def appeals_with_key_due(now: datetime) -> QuerySet[Appeal]:
