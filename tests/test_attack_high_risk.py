@@ -162,3 +162,42 @@ def test_a_rejected_high_risk_signature_keeps_its_code_but_not_its_address(appea
     assert rejected.email_normalized == keyed_code(appeal, "ann@example.org")
     kept.refresh_from_db()
     assert kept.email == "bob@example.org"  # Its link still works.
+
+
+def test_reopening_an_appeal_while_its_key_is_being_destroyed_leaves_it_signable(
+    client, settings, appeal, mailoutbox
+):
+    """Staff reopen the appeal while the daily job erases its codes: the job must
+    not then destroy the key of an open appeal, or every signature is a 500."""
+    from appeals.services import reopen_appeal
+    from appeals.services.highrisk import destroy_keys
+    from appeals.services.retention import _in_slices
+
+    close_long_ago(appeal, settings.HIGH_RISK_KEY_GRACE_DAYS + 1)
+    make_signature(appeal, email="ann@example.org")
+
+    def reopened_meanwhile(rows, action, label, progress):
+        current = Appeal.objects.get(pk=appeal.pk)
+        if current.status == Appeal.Status.CLOSED:
+            reopen_appeal(appeal=current)
+        return _in_slices(rows, action, label, progress)
+
+    destroy_keys(now=timezone.now(), in_slices=reopened_meanwhile, progress=print)
+
+    reopened = Appeal.objects.get(pk=appeal.pk)
+    assert reopened.is_open
+    assert reopened.high_risk_key
+    response = client.post(
+        reverse("appeals:sign", kwargs={"slug": appeal.slug}),
+        {
+            "full_name": "Bob",
+            "email": "bob@example.org",
+            "country": "KZ",
+            "visibility": "counted",
+            **form_shown(),
+        },
+    )
+    assert response.status_code == 302
+    assert Signature.objects.filter(
+        email_normalized=keyed_code(appeal, "bob@example.org")
+    ).exists()

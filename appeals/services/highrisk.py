@@ -184,9 +184,12 @@ def destroy_keys(
     """
     destroyed = 0
     for appeal in appeals_with_key_due(now):
+        # Asked again by each statement: staff may reopen the appeal meanwhile,
+        # and an open appeal keeps its key and its codes.
+        still_due = appeals_with_key_due(now).filter(pk=appeal.pk)
         for model in SIGNATURE_MODELS:
             in_slices(
-                model.objects.filter(appeal=appeal).exclude(
+                model.objects.filter(appeal__in=still_due).exclude(
                     email="", email_normalized=""
                 ),
                 lambda rows: rows.update(
@@ -199,7 +202,5 @@ def destroy_keys(
         OutgoingEmail.objects.filter(
             Q(signature__appeal=appeal) | Q(organization_signature__appeal=appeal)
         ).exclude(to="", body="").update(to="", body="")
-        destroyed += Appeal.objects.filter(pk=appeal.pk).update(
-            high_risk_key="", high_risk_key_destroyed_at=now
-        )
+        destroyed += still_due.update(high_risk_key="", high_risk_key_destroyed_at=now)
     return destroyed
