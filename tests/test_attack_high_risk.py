@@ -201,3 +201,37 @@ def test_reopening_an_appeal_while_its_key_is_being_destroyed_leaves_it_signable
     assert Signature.objects.filter(
         email_normalized=keyed_code(appeal, "bob@example.org")
     ).exists()
+
+
+def test_turning_it_on_for_a_large_appeal_leaves_the_hashing_to_the_worker(
+    monkeypatch, django_assert_max_num_queries
+):
+    """Hashing 100,000 addresses took a minute, in one admin request: past
+    gunicorn's time-out, which rolled the mode back. A large appeal has it done
+    by the task worker, each statement a slice."""
+    from django.db import transaction
+
+    from appeals.services import highrisk
+
+    monkeypatch.setattr(highrisk, "HASHED_IN_REQUEST", 2)
+    monkeypatch.setattr(highrisk, "HASH_CHUNK", 2)
+    plain = make_appeal()
+    for number in range(5):
+        make_signature(plain, email=f"signer{number}@example.org")
+    make_signature(plain, email="pending@example.org", status="pending")
+
+    with transaction.atomic():  # As the admin saves it.
+        Appeal.objects.filter(pk=plain.pk).update(is_high_risk=True)
+        plain.refresh_from_db()
+        plain.save()
+        with django_assert_max_num_queries(2):
+            turn_on_high_risk(appeal=plain)
+        assert Signature.objects.filter(email_normalized__contains="@").count() == 6
+
+    assert not Signature.objects.filter(email_normalized__contains="@").exists()
+    assert list(
+        Signature.objects.exclude(email="").values_list("email", flat=True)
+    ) == ["pending@example.org"]
+    assert Signature.objects.filter(
+        email_normalized=keyed_code(plain, "signer4@example.org")
+    ).exists()

@@ -33,8 +33,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q, QuerySet
 
 from appeals.models import (
     Appeal,
@@ -43,6 +43,7 @@ from appeals.models import (
     Signature,
 )
 from appeals.models.appeals import HASHED_ADDRESS_PREFIX
+from appeals.services import tasks
 from appeals.tokens import CONFIRM_MAX_AGE
 
 SIGNATURE_MODELS = (Signature, OrganizationSignature)
@@ -66,14 +67,48 @@ def forget_addresses(*, signatures: QuerySet) -> int:
     )
 
 
-@transaction.atomic
+# Stored addresses the admin hashes within its request: a few seconds' work. An
+# appeal with more has them hashed by the task worker (a million take minutes).
+HASHED_IN_REQUEST = 50_000
+
+
 def turn_on_high_risk(*, appeal: Appeal) -> int:
     """Hash the addresses an appeal's signatures stored before the mode was on,
-    and erase those no longer needed; return how many signatures changed."""
+    and erase those no longer needed; return how many signatures changed.
+
+    Staff turn it on in the admin, maybe on an appeal a million people signed:
+    then the task worker does it once the mode is saved (0 changed here).
+    """
+    stored = sum(_stored_addresses(model, appeal).count() for model in SIGNATURE_MODELS)
+    if stored > HASHED_IN_REQUEST:
+        transaction.on_commit(
+            lambda: tasks.finish_turning_on_high_risk.enqueue(appeal.pk), robust=True
+        )
+        return 0
+    with transaction.atomic():
+        return finish_turning_on_high_risk(appeal=appeal)
+
+
+def finish_turning_on_high_risk(*, appeal: Appeal) -> int:
+    """turn_on_high_risk()'s work, one slice of rows per statement, each within
+    the database's statement time limit."""
     changed = hash_stored_addresses(appeal=appeal)
     for model in SIGNATURE_MODELS:
-        changed += forget_addresses(signatures=model.objects.filter(appeal=appeal))
+        rows = model.objects.filter(appeal=appeal)
+        for low, high in _pk_slices(rows):
+            changed += forget_addresses(
+                signatures=rows.filter(pk__gte=low, pk__lt=high)
+            )
     return changed
+
+
+def _stored_addresses(model, appeal: Appeal) -> QuerySet:
+    """An appeal's signatures that store an address, not its code."""
+    return (
+        model.objects.filter(appeal=appeal)
+        .exclude(email_normalized="")
+        .exclude(email_normalized__startswith=HASHED_ADDRESS_PREFIX)
+    )
 
 
 def hash_stored_addresses(*, appeal: Appeal) -> int:
@@ -86,28 +121,63 @@ def hash_stored_addresses(*, appeal: Appeal) -> int:
     """
     changed = 0
     for model in SIGNATURE_MODELS:
-        rows = list(
-            model.objects.filter(appeal=appeal)
-            .exclude(email_normalized="")
-            .exclude(email_normalized__startswith=HASHED_ADDRESS_PREFIX)
-            .only("pk", "email_normalized")
+        stored = (
+            _stored_addresses(model, appeal)
+            .order_by("pk")
+            .values_list("pk", "email_normalized")
         )
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start : start + 1000]
-            for row in chunk:
-                row.email_normalized = appeal.stored_address(row.email_normalized)
+        after = 0
+        while chunk := list(stored.filter(pk__gt=after)[:HASH_CHUNK]):
+            after = chunk[-1][0]
+            codes = {pk: appeal.stored_address(address) for pk, address in chunk}
             taken = set(
                 model.objects.filter(
-                    appeal=appeal,
-                    email_normalized__in=[row.email_normalized for row in chunk],
+                    appeal=appeal, email_normalized__in=codes.values()
                 ).values_list("email_normalized", flat=True)
             )
-            for row in chunk:
-                if row.email_normalized in taken:
-                    row.email_normalized = ""
-            model.objects.bulk_update(chunk, ["email_normalized"])
+            _write_codes(
+                model,
+                {pk: "" if code in taken else code for pk, code in codes.items()},
+            )
             changed += len(chunk)
     return changed
+
+
+# Rows whose codes one statement writes.
+HASH_CHUNK = 5000
+
+
+def _write_codes(model, codes: dict[int, str]) -> None:
+    """Store each row's code (pk: code).
+
+    On PostgreSQL, one UPDATE joined to the list of codes: bulk_update's CASE
+    with a branch per row took a minute for 100,000 rows (README, "Performance").
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(
+            [model(pk=pk, email_normalized=code) for pk, code in codes.items()],
+            ["email_normalized"],
+        )
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name("email_normalized")
+    values = ", ".join(["(%s, %s)"] * len(codes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = codes.code"
+            f" FROM (VALUES {values}) AS codes (id, code)"
+            f" WHERE {table}.id = codes.id",
+            [value for pair in codes.items() for value in pair],
+        )
+
+
+def _pk_slices(rows: QuerySet, size: int = 10_000):
+    """The (low, high) bounds of primary-key slices that cover the rows."""
+    bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return
+    for low in range(bounds["low"], bounds["high"] + 1, size):
+        yield low, low + size
 
 
 def delete_expired_unconfirmed(*, now: datetime) -> int:
