@@ -149,5 +149,12 @@ class Nginx:
         log = self.state / "error.log"
         return log.read_text() if log.exists() else ""
 
-    def access_log(self) -> str:
-        return (self.state / "access.log").read_text()
+    def access_log(self, *, lines: int = 0) -> str:
+        """The access log, once it holds at least `lines` lines (a few seconds at
+        most): nginx writes a request's line after its answer has gone out."""
+        deadline = time.monotonic() + 5
+        text = (self.state / "access.log").read_text()
+        while text.count("\n") < lines and time.monotonic() < deadline:
+            time.sleep(0.02)
+            text = (self.state / "access.log").read_text()
+        return text

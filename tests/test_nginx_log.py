@@ -51,7 +51,7 @@ def test_the_shipped_nginx_logs_no_token_query_or_address(tmp_path: Path):
                 f"{nginx.base}{path}", headers={"X-Forwarded-For": "198.51.100.7"}
             )
             urllib.request.urlopen(request, timeout=5).read()
-        log = nginx.access_log()
+        log = nginx.access_log(lines=len(paths))
     finally:
         nginx.stop()
         app.shutdown()
