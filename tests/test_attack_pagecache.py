@@ -44,3 +44,22 @@ def test_staff_with_a_real_session_still_see_their_own_live_page(staff_client):
     response = staff_client.get(url)
 
     assert "private" in response["Cache-Control"]
+
+
+def test_a_click_id_in_the_address_does_not_make_every_reader_a_new_page(
+    django_assert_max_num_queries,
+):
+    """Facebook adds ?fbclid=<unique> to every link it sends a reader through (and
+    Google, Microsoft and newsletters their own): in a wave from there, each
+    reader's address is new, and every one was rendered anew."""
+    url = make_appeal().get_absolute_url()
+    clean = Client().get(url)
+
+    with django_assert_max_num_queries(0):
+        response = Client().get(f"{url}?fbclid=IwAR3x_unique&utm_source=newsletter")
+
+    assert response.status_code == 200
+    assert response.content == clean.content
+    assert "fbclid" not in response.content.decode()
+    kept = Client().get(f"{url}?oldest=1&utm_medium=social")
+    assert kept.content == Client().get(f"{url}?oldest=1").content
