@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from publicsuffixlist import PublicSuffixList
 
 from appeals import localcache, sharedcache
-from appeals.models import IPHashKey
+from appeals.models import Appeal, IPHashKey
 from appealsite.onion import TOR_CIRCUITS
 
 # --- Where a request comes from ----------------------------------------------
@@ -194,6 +194,8 @@ class Submission:
     email: str  # Normalized.
     at: float  # When it was sent (a timestamp).
     form_token: str = ""  # SpamTrapMixin.form_token(): which form time it used.
+    # The appeal signed: a high-risk one's mailbox is counted by its keyed code.
+    appeal: Appeal | None = None
 
 
 def rate_limit_reasons(submissions: list[Submission]) -> list[list[str]]:
@@ -243,7 +245,8 @@ def _signing_checks(limits, submission: Submission) -> list[tuple[Limit, tuple]]
     domain = registrable_domain(submission.email.rpartition("@")[2])
     if domain not in settings.COMMON_EMAIL_DOMAINS:
         checks += [(limits["email_domain"], (submission.scope, domain))]
-    checks += [(limits["mailbox"], (submission.scope, mailbox(submission.email)))]
+    if counted := counted_mailbox(submission):
+        checks += [(limits["mailbox"], (submission.scope, counted))]
     if submission.form_token:
         form_use = (submission.form_token, submission.ip_hash)
         checks += [(limits["form_time"], form_use)]
@@ -265,6 +268,19 @@ def mailbox(email_normalized: str) -> str:
 
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+def counted_mailbox(submission: Submission) -> str:
+    """The mailbox as its counter in the shared cache is named.
+
+    On a high-risk appeal, its keyed code: the counter outlives the signature's
+    address by a day, and Redis writes its keys to disk. Once the key is gone
+    (signing has long stopped), nothing is counted by mailbox.
+    """
+    box, appeal = mailbox(submission.email), submission.appeal
+    if appeal is None or not appeal.is_high_risk:
+        return box
+    return appeal.stored_address(box) if appeal.high_risk_key else ""
 
 
 def registrable_domain(domain: str) -> str:

@@ -22,10 +22,11 @@ import re
 import time
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.text import compress_string
@@ -137,6 +138,7 @@ def cached_page(view):
             if request.method in READS:  # Staff: their own view, kept by nobody.
                 patch_cache_control(response, private=True)
             return response
+        drop_click_ids(request)
         if settings.PAGE_CACHE_SECONDS <= 0:
             page, response = _render(request, view, *args, **kwargs)
             return response if page is None else page.response(request)
@@ -155,6 +157,27 @@ def cached_page(view):
         return page.response(request)
 
     return wrapper
+
+
+# What sites add to every link they send a reader through, new for each click
+# (Facebook's fbclid, Google's gclid, a newsletter's utm_*): the page is the same
+# without them, and with them each reader of a wave would be a page to render.
+CLICK_IDS = re.compile(
+    r"utm_\w+|fbclid|gclid|gbraid|wbraid|dclid|msclkid|yclid|igshid|mc_[ce]id|_ga"
+)
+
+
+def drop_click_ids(request) -> None:
+    """Read the request as if its address had no click ids: the copy kept, and
+    the links in it, are those of the address without them."""
+    query = request.META.get("QUERY_STRING", "")
+    if not query:
+        return
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(name, value) for name, value in pairs if not CLICK_IDS.fullmatch(name)]
+    if len(kept) != len(pairs):
+        request.META["QUERY_STRING"] = urlencode(kept)
+        request.GET = QueryDict(request.META["QUERY_STRING"])
 
 
 def _shared_copy(key: str, render):
@@ -201,10 +224,17 @@ def _render(request, view, *args, **kwargs):
 
 
 def _anonymous_read(request) -> bool:
-    # A page for the static copy is the copy's (appeals.mirror): kept by nobody.
-    return (
-        not is_mirror(request)
-        and request.method in READS
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
-    )
+    """Whether the reader is no one in particular: not signed in as staff.
+
+    A cookie's name proves nothing: anyone may send one, and nginx, which cannot
+    tell a real one, sends its bearer on to us. Were that enough, a flood of
+    made-up cookies would cost a render each. So the session is looked up (only
+    for a request that has a cookie for it). A message waiting (django.contrib.
+    messages) is for the admin: no public page shows one. A page for the static
+    copy is the copy's (appeals.mirror): kept by nobody.
+    """
+    if is_mirror(request) or request.method not in READS:
+        return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return True
+    return not request.user.is_authenticated

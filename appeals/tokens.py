@@ -6,14 +6,18 @@ and vice versa. Keys listed in SECRET_KEY_FALLBACKS still verify, so keys can
 rotate.
 
 A signer's data: a random token, kept only as its hash (see DataAccessLink), so
-the link says nothing about the address it opens.
+the link says nothing about the address it opens; the address is kept sealed
+with a key derived from the token, which only the email holds.
 """
 
+import base64
 import hashlib
 import secrets
 from datetime import timedelta
 from enum import StrEnum
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core import signing
 from django.utils import timezone
 
@@ -69,9 +73,11 @@ DATA_ACCESS_MAX_AGE = timedelta(hours=24)
 def make_data_access_token(email_normalized: str) -> str:
     """A new random token for a link to an address's data, valid for 24 hours."""
     token = secrets.token_urlsafe(32)
+    nonce = secrets.token_bytes(12)
+    sealed = _address_lock(token).encrypt(nonce, email_normalized.encode(), None)
     DataAccessLink.objects.create(
         token_hash=_token_hash(token),
-        email_normalized=email_normalized,
+        sealed_address=base64.b64encode(nonce + sealed).decode(),
         expires_at=timezone.now() + DATA_ACCESS_MAX_AGE,
     )
     return token
@@ -84,8 +90,19 @@ def read_data_access_token(token: str) -> str:
         raise InvalidToken
     if link.expires_at <= timezone.now():
         raise ExpiredToken
-    return link.email_normalized
+    sealed = base64.b64decode(link.sealed_address)
+    try:
+        address = _address_lock(token).decrypt(sealed[:12], sealed[12:], None)
+    except InvalidTag as error:
+        raise InvalidToken from error
+    return address.decode()
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _address_lock(token: str) -> AESGCM:
+    """The cipher that seals a data link's address: its key comes from the token
+    (another hash of it than the one stored), so only the email opens it."""
+    return AESGCM(hashlib.sha256(f"appeals.data-access:{token}".encode()).digest())

@@ -6,6 +6,7 @@ signer's data): the path keeps its shape, the token is blanked out. The app's ow
 log lines go through the same redaction (RedactingFilter, in settings.LOGGING).
 """
 
+import logging
 import re
 
 from gunicorn.glogging import Logger
@@ -66,9 +67,22 @@ class RedactingFilter:
 
     def filter(self, record) -> bool:
         message = record.getMessage()
-        cleaned = TOKEN_PATH.sub(r"\1…", message)
-        cleaned = PEER.sub("ip=-", blank_out_addresses(cleaned))
-        cleaned = QUERY.sub(r"\1", cleaned)
+        cleaned = redacted(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        # An error's traceback is written after the message and quotes what the
+        # error said: a database's "Key (email)=(…)", a mail library's recipient.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redacted(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redacted(record.stack_info)
         return True
+
+
+def redacted(text: str) -> str:
+    """Text as our logs may hold it: no token, address, peer or query string."""
+    cleaned = TOKEN_PATH.sub(r"\1…", text)
+    cleaned = PEER.sub("ip=-", blank_out_addresses(cleaned))
+    return QUERY.sub(r"\1", cleaned)

@@ -50,17 +50,14 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # clearnet pages name it in Onion-Location (appealsite.onion).
 ONION_URL = env.str("ONION_URL", default="").rstrip("/")
 if ONION_URL:
-    _onion = urlsplit(ONION_URL)
-    if (
-        _onion.scheme not in ("http", "https")
-        or not re.fullmatch(r"[a-z2-7]{56}\.onion", _onion.netloc)
-        or _onion.path
-    ):
+    # The whole value, not what urlsplit() makes of it: it drops tabs and line
+    # breaks, and a query or fragment would end up in every onion link.
+    if not re.fullmatch(r"https?://[a-z2-7]{56}\.onion", ONION_URL):
         raise ImproperlyConfigured(
             "ONION_URL must be http://<56 letters and digits>.onion, the address "
             "Tor wrote to HiddenServiceDir/hostname"
         )
-    ALLOWED_HOSTS.append(_onion.netloc)
+    ALLOWED_HOSTS.append(urlsplit(ONION_URL).netloc)
 
 # Where the daily jobs write the static copy of the site and its archive
 # (appeals.mirror; docs/deploy.md, "A static mirror"); unset, none is written.

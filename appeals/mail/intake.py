@@ -12,7 +12,7 @@ them again counts nothing twice (see antispam.rate_limit_reasons).
 from django.db import connection, transaction
 
 from appeals.antispam import Submission, rate_limit_reasons, signing_scope
-from appeals.models import OrganizationSignature, OutgoingEmail, Signature
+from appeals.models import Appeal, OrganizationSignature, OutgoingEmail, Signature
 
 BATCH_SIZE = 500
 
@@ -55,6 +55,7 @@ def _screen(model, rows) -> None:
     """Count new submissions against the rate limits; quarantine those past one."""
     if not rows:
         return
+    appeals = Appeal.objects.in_bulk({row.appeal_id for row in rows})
     submissions = [
         Submission(
             id=f"{model._meta.model_name}:{row.pk}",
@@ -63,6 +64,7 @@ def _screen(model, rows) -> None:
             email=row.mailbox_address,
             at=row.created_at.timestamp(),
             form_token=row.form_token,
+            appeal=appeals[row.appeal_id],
         )
         for row in rows
     ]

@@ -81,11 +81,14 @@ class DataAccessLink(models.Model):
 
     The address is not in the link (it would land in every access log and
     browser history), and the token itself is not in the database: whoever reads
-    the table cannot open the pages.
+    the table cannot open the pages, nor read the address, which is kept sealed
+    with a key only the token gives (appeals.tokens). Those who ask to see their
+    data are often those who signed a high-risk appeal: the table must not list
+    them.
     """
 
     token_hash = models.CharField(max_length=64, unique=True)
-    email_normalized = models.CharField(max_length=254)
+    sealed_address = models.TextField()
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -9,10 +9,10 @@ high-risk mode by staff (Appeal.is_high_risk). Then:
   lets one signature per address in, and a second submission finds the first.
 - The address itself (`email`) is kept only while it is needed: until the
   signature is confirmed (its link goes there) or its link expires (the row is
-  then deleted), and, for a signer who asked for updates, until the key is
-  destroyed. A second submission of a signature that kept no address is answered
-  at the address just typed (see signing); that email's address and text are
-  erased once it is sent or given up.
+  then deleted; a rejected one keeps its code), and, for a signer who asked for
+  updates, until the key is destroyed. A second submission of a signature that
+  kept no address is answered at the address just typed (see signing); that
+  email's address and text are erased once it is sent or given up.
 - The key lives in the appeal's row, the simplest honest place: the threat is a
   later seizure of the database, and destroying the key in the database defeats
   it for every copy made afterwards. A copy made before (a backup) still holds the
@@ -33,8 +33,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q, QuerySet
 
 from appeals.models import (
     Appeal,
@@ -43,6 +43,7 @@ from appeals.models import (
     Signature,
 )
 from appeals.models.appeals import HASHED_ADDRESS_PREFIX
+from appeals.services import tasks
 from appeals.tokens import CONFIRM_MAX_AGE
 
 SIGNATURE_MODELS = (Signature, OrganizationSignature)
@@ -66,33 +67,117 @@ def forget_addresses(*, signatures: QuerySet) -> int:
     )
 
 
-@transaction.atomic
+# Stored addresses the admin hashes within its request: a few seconds' work. An
+# appeal with more has them hashed by the task worker (a million take minutes).
+HASHED_IN_REQUEST = 50_000
+
+
 def turn_on_high_risk(*, appeal: Appeal) -> int:
     """Hash the addresses an appeal's signatures stored before the mode was on,
-    and erase those no longer needed; return how many signatures changed."""
+    and erase those no longer needed; return how many signatures changed.
+
+    Staff turn it on in the admin, maybe on an appeal a million people signed:
+    then the task worker does it once the mode is saved (0 changed here).
+    """
+    stored = sum(_stored_addresses(model, appeal).count() for model in SIGNATURE_MODELS)
+    if stored > HASHED_IN_REQUEST:
+        transaction.on_commit(
+            lambda: tasks.finish_turning_on_high_risk.enqueue(appeal.pk), robust=True
+        )
+        return 0
+    with transaction.atomic():
+        return finish_turning_on_high_risk(appeal=appeal)
+
+
+def finish_turning_on_high_risk(*, appeal: Appeal) -> int:
+    """turn_on_high_risk()'s work, one slice of rows per statement, each within
+    the database's statement time limit."""
     changed = hash_stored_addresses(appeal=appeal)
     for model in SIGNATURE_MODELS:
-        changed += forget_addresses(signatures=model.objects.filter(appeal=appeal))
+        rows = model.objects.filter(appeal=appeal)
+        for low, high in _pk_slices(rows):
+            changed += forget_addresses(
+                signatures=rows.filter(pk__gte=low, pk__lt=high)
+            )
     return changed
+
+
+def _stored_addresses(model, appeal: Appeal) -> QuerySet:
+    """An appeal's signatures that store an address, not its code."""
+    return (
+        model.objects.filter(appeal=appeal)
+        .exclude(email_normalized="")
+        .exclude(email_normalized__startswith=HASHED_ADDRESS_PREFIX)
+    )
 
 
 def hash_stored_addresses(*, appeal: Appeal) -> int:
-    """Replace the addresses a high-risk appeal's signatures store by their codes."""
+    """Replace the addresses a high-risk appeal's signatures store by their codes.
+
+    A server that had not yet seen the mode turned on (it keeps the appeal it
+    read for a second) stored an address; if its signer signed again after, the
+    code is taken by that second signature. The first then keeps neither: the
+    unique constraint would refuse the code, and the address must go.
+    """
     changed = 0
     for model in SIGNATURE_MODELS:
-        rows = (
-            model.objects.filter(appeal=appeal)
-            .exclude(email_normalized="")
-            .exclude(email_normalized__startswith=HASHED_ADDRESS_PREFIX)
-            .only("pk", "email_normalized")
+        stored = (
+            _stored_addresses(model, appeal)
+            .order_by("pk")
+            .values_list("pk", "email_normalized")
         )
-        hashed = []
-        for row in rows.iterator(chunk_size=1000):
-            row.email_normalized = appeal.stored_address(row.email_normalized)
-            hashed.append(row)
-        model.objects.bulk_update(hashed, ["email_normalized"], batch_size=1000)
-        changed += len(hashed)
+        after = 0
+        while chunk := list(stored.filter(pk__gt=after)[:HASH_CHUNK]):
+            after = chunk[-1][0]
+            codes = {pk: appeal.stored_address(address) for pk, address in chunk}
+            taken = set(
+                model.objects.filter(
+                    appeal=appeal, email_normalized__in=codes.values()
+                ).values_list("email_normalized", flat=True)
+            )
+            _write_codes(
+                model,
+                {pk: "" if code in taken else code for pk, code in codes.items()},
+            )
+            changed += len(chunk)
     return changed
+
+
+# Rows whose codes one statement writes.
+HASH_CHUNK = 5000
+
+
+def _write_codes(model, codes: dict[int, str]) -> None:
+    """Store each row's code (pk: code).
+
+    On PostgreSQL, one UPDATE joined to the list of codes: bulk_update's CASE
+    with a branch per row took a minute for 100,000 rows (README, "Performance").
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(
+            [model(pk=pk, email_normalized=code) for pk, code in codes.items()],
+            ["email_normalized"],
+        )
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name("email_normalized")
+    values = ", ".join(["(%s, %s)"] * len(codes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = codes.code"
+            f" FROM (VALUES {values}) AS codes (id, code)"
+            f" WHERE {table}.id = codes.id",
+            [value for pair in codes.items() for value in pair],
+        )
+
+
+def _pk_slices(rows: QuerySet, size: int = 10_000):
+    """The (low, high) bounds of primary-key slices that cover the rows."""
+    bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return
+    for low in range(bounds["low"], bounds["high"] + 1, size):
+        yield low, low + size
 
 
 def delete_expired_unconfirmed(*, now: datetime) -> int:
@@ -115,6 +200,30 @@ def delete_expired_unconfirmed(*, now: datetime) -> int:
         )
         deleted += by_model.get(model._meta.label, 0)
     return deleted
+
+
+def forget_rejected_addresses(*, now: datetime) -> int:
+    """Erase the addresses of rejected high-risk signatures once their link is dead.
+
+    A rejected signature keeps its code: it keeps the address from signing again.
+    Its address served only the confirmation link, which a moderator may still
+    want sent on restoring it while the link would work; after that, nothing.
+    Counted from the last email sent, as the link is.
+    """
+    cutoff = now - CONFIRM_MAX_AGE
+    erased = 0
+    for model in SIGNATURE_MODELS:
+        erased += (
+            model.objects.filter(
+                appeal__is_high_risk=True,
+                status=model.Status.REJECTED,
+                created_at__lt=cutoff,
+            )
+            .exclude(emails_sent_on__gte=cutoff.date())
+            .exclude(email="")
+            .update(email="", ip_hash="", email_due="")
+        )
+    return erased
 
 
 def appeals_with_key_due(now: datetime) -> QuerySet[Appeal]:
@@ -145,9 +254,12 @@ def destroy_keys(
     """
     destroyed = 0
     for appeal in appeals_with_key_due(now):
+        # Asked again by each statement: staff may reopen the appeal meanwhile,
+        # and an open appeal keeps its key and its codes.
+        still_due = appeals_with_key_due(now).filter(pk=appeal.pk)
         for model in SIGNATURE_MODELS:
             in_slices(
-                model.objects.filter(appeal=appeal).exclude(
+                model.objects.filter(appeal__in=still_due).exclude(
                     email="", email_normalized=""
                 ),
                 lambda rows: rows.update(
@@ -160,7 +272,5 @@ def destroy_keys(
         OutgoingEmail.objects.filter(
             Q(signature__appeal=appeal) | Q(organization_signature__appeal=appeal)
         ).exclude(to="", body="").update(to="", body="")
-        destroyed += Appeal.objects.filter(pk=appeal.pk).update(
-            high_risk_key="", high_risk_key_destroyed_at=now
-        )
+        destroyed += still_due.update(high_risk_key="", high_risk_key_destroyed_at=now)
     return destroyed

@@ -55,6 +55,7 @@ def purge_expired(
     past_retention = list(_appeals_past_retention(now))
     high_risk = list(Appeal.objects.filter(is_high_risk=True))
     report.deleted_unconfirmed += highrisk.delete_expired_unconfirmed(now=now)
+    report.addresses_forgotten += highrisk.forget_rejected_addresses(now=now)
     for appeal in high_risk:
         if appeal.high_risk_key:
             report.addresses_forgotten += highrisk.hash_stored_addresses(appeal=appeal)

@@ -121,7 +121,7 @@ def _take_submission(model, *, appeal, data, language, ip, suspicions, form_toke
     # suspect one writes to nobody.
     address = normalize_email(data["email"])
     if _past_rate_limit(
-        signature, ip_hash=ip_hash, form_token=form_token, email=address
+        signature, ip_hash=ip_hash, form_token=form_token, email=address, appeal=appeal
     ):
         return signature
     if signature.status == model.Status.CONFIRMED and not signature.email:
@@ -139,7 +139,7 @@ def _take_submission(model, *, appeal, data, language, ip, suspicions, form_toke
 
 
 def _past_rate_limit(
-    signature, *, ip_hash: str, form_token: str = "", email: str = ""
+    signature, *, ip_hash: str, form_token: str = "", email: str = "", appeal=None
 ) -> bool:
     """Screen one more submission for a signature's address, made now."""
     return past_rate_limit_now(
@@ -147,6 +147,7 @@ def _past_rate_limit(
         ip_hash=ip_hash,
         email=email or signature.mailbox_address,
         form_token=form_token,
+        appeal=appeal or signature.appeal,
     )
 
 
@@ -178,7 +179,7 @@ def _queue_already_signed(signature, *, to: str) -> None:
 
 
 def past_rate_limit_now(
-    *, scope: str, ip_hash: str, email: str, form_token: str
+    *, scope: str, ip_hash: str, email: str, form_token: str, appeal=None
 ) -> bool:
     """Screen a submission made in this request; True if it went past a limit."""
     submission = Submission(
@@ -188,6 +189,7 @@ def past_rate_limit_now(
         email=email,
         at=time.time(),
         form_token=form_token,
+        appeal=appeal,
     )
     return bool(rate_limit_reasons([submission])[0])
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from appeals.mail.mailer import send_queued
+from appeals.models import Appeal
 from appeals.services import counting
 
 
@@ -74,3 +75,11 @@ def _queue_fold_unless_waiting() -> None:
 def _queue_fold() -> None:
     run_after = timezone.now() + timedelta(seconds=counting.COUNT_REFRESH_SECONDS)
     fold_signature_counts.using(run_after=run_after).enqueue()
+
+
+@task()
+def finish_turning_on_high_risk(appeal_id: int) -> int:
+    """Hash what a large appeal's signatures stored (services.highrisk)."""
+    from appeals.services import highrisk  # It queues this task.
+
+    return highrisk.finish_turning_on_high_risk(appeal=Appeal.objects.get(pk=appeal_id))
