@@ -838,4 +838,5 @@ KK = {
     "Busiest hour": "Ең белсенді сағат",
     "No appeal is open for signing.": "Қазір қол қоюға ашық үндеу жоқ.",
     "Every signature received, confirmed or not; the quarantined part of each bar in red. Times in the site's time zone; counted again every minute.": "Алынған барлық қолтаңбалар, расталған не расталмаған; әр бағанның карантиндегі бөлігі — қызыл. Уақыт сайттың уақыт белдеуінде; әр минут сайын қайта есептеледі.",
+    "Where this site is blocked, open this link in Tor Browser instead:": "Бұл сайт бұғатталған жерде оның орнына мына сілтемені Tor Browser ішінде ашыңыз:",
 }

@@ -840,4 +840,5 @@ RU = {
     "Busiest hour": "Самый активный час",
     "No appeal is open for signing.": "Ни одно обращение сейчас не открыто для подписания.",
     "Every signature received, confirmed or not; the quarantined part of each bar in red. Times in the site's time zone; counted again every minute.": "Все полученные подписи, подтверждённые или нет; часть каждого столбца на карантине — красная. Время — в часовом поясе сайта; пересчитывается каждую минуту.",
+    "Where this site is blocked, open this link in Tor Browser instead:": "Если этот сайт заблокирован, откройте эту ссылку в Tor Browser:",
 }

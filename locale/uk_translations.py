@@ -865,4 +865,5 @@ UK = {
     "Busiest hour": "Найактивніша година",
     "No appeal is open for signing.": "Жодне звернення зараз не відкрите для підписання.",
     "Every signature received, confirmed or not; the quarantined part of each bar in red. Times in the site's time zone; counted again every minute.": "Усі отримані підписи, підтверджені чи ні; частина кожного стовпчика на карантині — червона. Час — у часовому поясі сайту; перераховується щохвилини.",
+    "Where this site is blocked, open this link in Tor Browser instead:": "Якщо цей сайт заблоковано, відкрийте це посилання в Tor Browser:",
 }
