@@ -10,5 +10,18 @@ app_name = "data"
 urlpatterns = [
     path("appeals/<slug:slug>/count.json", views.count_json, name="count_json"),
     path("appeals.json", views.appeals_json, name="list_json"),
+    # The signature log (README, "How to check our counts").
+    path(
+        "appeals/<slug:slug>/log/checkpoints",
+        views.log_checkpoints,
+        name="log_checkpoints",
+    ),
+    path("appeals/<slug:slug>/log/proof", views.log_proof, name="log_proof"),
+    path(
+        "appeals/<slug:slug>/log/consistency",
+        views.log_consistency,
+        name="log_consistency",
+    ),
+    path("appeals/<slug:slug>/log/entries", views.log_entries, name="log_entries"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
 ]

@@ -29,6 +29,7 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
     UNSUBSCRIBE = "unsubscribe"
+    RECEIPT = "receipt"
 
 
 class InvalidToken(Exception):

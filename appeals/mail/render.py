@@ -153,6 +153,7 @@ LINKS = {
     "confirm_url": ("appeals:confirm", Purpose.CONFIRM),
     "withdraw_url": ("appeals:withdraw", Purpose.WITHDRAW),
     "unsubscribe_url": ("appeals:unsubscribe", Purpose.UNSUBSCRIBE),
+    "receipt_url": ("appeals:receipt", Purpose.RECEIPT),
 }
 
 
@@ -240,4 +241,5 @@ SIGNATURE_KINDS = {
     OutgoingEmail.Kind.CONFIRM,
     OutgoingEmail.Kind.ALREADY_SIGNED,
     OutgoingEmail.Kind.UPDATE,
+    OutgoingEmail.Kind.RECEIPT,
 }

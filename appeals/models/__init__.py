@@ -13,6 +13,7 @@ from appeals.models.delivery import (
     ResponseClock,
     ResponseStatus,
 )
+from appeals.models.log import LogCheckpoint, LogEntry, LogNode
 from appeals.models.mail import OutgoingEmail
 from appeals.models.signatures import (
     PRIVACY_NOTICE_VERSION,
@@ -37,6 +38,9 @@ __all__ = [
     "DeliveryEvent",
     "ExportLog",
     "IPHashKey",
+    "LogCheckpoint",
+    "LogEntry",
+    "LogNode",
     "Organization",
     "OutgoingEmail",
     "OrganizationSignature",
