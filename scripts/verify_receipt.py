@@ -322,7 +322,10 @@ def consistency(base: str, old: int, new: int, args) -> str:
         old, new, first["root_hash"], second["root_hash"], hashes
     ):
         raise Failed(f"the log of {new} entries does not extend that of {old}")
-    return f"OK: the log of {new} entries extends the log of {old}: nothing removed or rewritten."
+    return (
+        f"OK: the log of {new} entries extends the log of {old}: nothing was "
+        "removed or rewritten."
+    )
 
 
 def main(argv=None) -> int:
@@ -340,14 +343,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "receipt":
-            print(check_receipt(args.file, args))
+            outcome = check_receipt(args.file, args)
         elif args.command == "count":
-            print(recount(args.appeal_url, args))
+            outcome = recount(args.appeal_url, args)
         else:
-            print(consistency(args.appeal_url, args.old, args.new, args))
+            outcome = consistency(args.appeal_url, args.old, args.new, args)
     except Failed as error:
-        print(f"FAILED: {error}")
+        sys.stdout.write(f"FAILED: {error}\n")
         return 1
+    sys.stdout.write(f"{outcome}\n")
     return 0
 
 

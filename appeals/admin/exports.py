@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from appeals import exports, services
+from appeals.links import absolute_url
 from appeals.models import Appeal, ExportLog
+from appeals.services import signature_log
 from appealsite.spreadsheets import csv_bytes
 
 
@@ -64,13 +66,20 @@ class AppealExportsMixin:
         services.log_export(
             user=request.user, appeal=appeal, kind=ExportLog.Kind.DELIVERY_DOCUMENT
         )
+        # The delivered count is that of a signed checkpoint of the log.
+        checkpoint = signature_log.checkpoint_now(appeal=appeal)
         rendered = render_to_string(
             "admin/appeals/appeal/delivery_document.html",
             {
                 "appeal": appeal,
+                "checkpoint": checkpoint,
+                "checkpoint_data": signature_log.checkpoint_data(checkpoint),
+                "checkpoints_url": absolute_url(
+                    reverse("data:log_checkpoints", args=[appeal.original.slug])
+                ),
                 "names": mark_safe(exports.NAMES_PLACEHOLDER),
                 "cosignatures": appeal.organization_signatures.public().order_by("pk"),
-                "signature_count": appeal.current_signature_count(),
+                "signature_count": checkpoint.signature_count,
                 "hidden_count": exports.hidden_signature_count(appeal),
                 "digest": exports.DIGEST_PLACEHOLDER,
                 "csv_url": reverse(
