@@ -44,6 +44,7 @@ def fold_signature_counts() -> int:
     if appeal_ids := signature_log.append_pending():
         signature_log.checkpoint_due_logs(appeal_ids=appeal_ids)
         _checkpoint_later()
+        send_mail_in_request()  # The new signers' receipts.
     return counting.fold_signature_counts()
 
 
