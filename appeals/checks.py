@@ -49,3 +49,19 @@ def check_deployment(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register()
+def check_signature_log_key(app_configs, **kwargs):
+    """A key that does not parse would fail the first checkpoint, not start-up."""
+    from django.core.checks import Error
+    from django.core.exceptions import ImproperlyConfigured
+
+    from appeals import logkeys
+
+    try:
+        logkeys.current_key()
+        logkeys.retired_keys()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), id="appeals.E010")]
+    return []
