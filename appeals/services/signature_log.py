@@ -134,7 +134,7 @@ def _append(appeal_id: int, entries: list[LogEntry]) -> list[OutgoingEmail]:
     LogNode.objects.bulk_create(
         LogNode(appeal_id=appeal_id, key=key, hash=value) for key, value in made.items()
     )
-    LogEntry.objects.bulk_update(entries, ["index"], batch_size=1000)
+    _set_positions(entries)
     # Signatures of the last day only: those the log took in when it began
     # (migration 0045) are not written to.
     recent = timezone.now() - RECEIPT_EMAIL_WITHIN
@@ -151,6 +151,22 @@ def _append(appeal_id: int, entries: list[LogEntry]) -> list[OutgoingEmail]:
         and entry.signature.email
         and entry.hour >= recent
     ]
+
+
+def _set_positions(entries: list[LogEntry]) -> None:
+    if connection.vendor != "postgresql":
+        LogEntry.objects.bulk_update(entries, ["index"], batch_size=1000)
+        return
+    # One statement for the whole batch: bulk_update's CASE over thousands of
+    # rows took most of an append.
+    table = LogEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS entry SET "index" = given.position '
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS given(id, position) "
+            "WHERE entry.id = given.id",
+            [[entry.pk for entry in entries], [entry.index for entry in entries]],
+        )
 
 
 def log_size(appeal_id: int) -> int:
@@ -173,17 +189,30 @@ def root_at(appeal_id: int, size: int) -> bytes:
     return merkle.range_hash(0, size, nodes)
 
 
+class LogTooShort(LookupError):
+    """A proof asked for a tree larger than the log."""
+
+
 def inclusion_proof(appeal_id: int, *, index: int, size: int) -> list[bytes]:
     """The hashes proving entry `index` is in the tree of `size` entries."""
-    ranges = merkle.inclusion_ranges(index, size)
-    nodes = _nodes(appeal_id, merkle.nodes_for(ranges))
-    return [merkle.range_hash(start, end, nodes) for start, end in ranges]
+    return _proof(appeal_id, merkle.inclusion_ranges(index, size), size)
 
 
 def consistency_proof(appeal_id: int, *, old: int, new: int) -> list[bytes]:
     """The hashes proving the tree of `new` entries extends that of `old`."""
-    ranges = merkle.consistency_ranges(old, new)
-    nodes = _nodes(appeal_id, merkle.nodes_for(ranges))
+    return _proof(appeal_id, merkle.consistency_ranges(old, new), new)
+
+
+def _proof(appeal_id: int, ranges, size: int) -> list[bytes]:
+    """The ranges' hashes; LogTooShort if the log has fewer than `size` entries.
+
+    The last leaf is asked for too: its absence shows a log too short, without
+    a query of its own.
+    """
+    last = merkle.node_key(0, size - 1)
+    nodes = _nodes(appeal_id, merkle.nodes_for(ranges) | ({last} if size else set()))
+    if size and last not in nodes:
+        raise LogTooShort
     return [merkle.range_hash(start, end, nodes) for start, end in ranges]
 
 

@@ -73,14 +73,15 @@ def log_proof(request, appeal):
         return numbers
     index, size = numbers
     appeal_id = appeal.original.pk
-    if size > signature_log.log_size(appeal_id):
-        return json_error(_("The log is not that long yet."))
     if index >= size:
         return json_error(_("index must be smaller than size."))
+    try:
+        proof = signature_log.inclusion_proof(appeal_id, index=index, size=size)
+    except signature_log.LogTooShort:
+        return json_error(_("The log is not that long yet."))
     entry = LogEntry.objects.select_related("refers_to").get(
         appeal_id=appeal_id, index=index
     )
-    proof = signature_log.inclusion_proof(appeal_id, index=index, size=size)
     data = {
         "index": index,
         "size": size,
@@ -99,12 +100,12 @@ def log_consistency(request, appeal):
     if isinstance(numbers, JsonResponse):
         return numbers
     old, new = numbers
-    appeal_id = appeal.original.pk
-    if new > signature_log.log_size(appeal_id):
-        return json_error(_("The log is not that long yet."))
     if old > new:
         return json_error(_("from must not be larger than to."))
-    proof = signature_log.consistency_proof(appeal_id, old=old, new=new)
+    try:
+        proof = signature_log.consistency_proof(appeal.original.pk, old=old, new=new)
+    except signature_log.LogTooShort:
+        return json_error(_("The log is not that long yet."))
     data = {"from": old, "to": new, "proof": [value.hex() for value in proof]}
     return _json(request, data)
 
