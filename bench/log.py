@@ -126,6 +126,12 @@ def run() -> None:
         answer = client.get("/appeals/bench/log/consistency", {"from": old, "to": size})
         consistency_ms.append((time.perf_counter() - began) * 1000)
         assert answer.status_code == 200
+    service_ms = []
+    for _ in range(REQUESTS):
+        index = random.randrange(size)
+        began = time.perf_counter()
+        signature_log.inclusion_proof(appeal.pk, index=index, size=size)
+        service_ms.append((time.perf_counter() - began) * 1000)
     results = {
         "entries": size,
         "append_entries_per_second": round(ENTRIES / append_seconds),
@@ -133,6 +139,8 @@ def run() -> None:
         "proof_p99_ms": round(percentile(proof_ms, 0.99), 2),
         "consistency_p50_ms": round(statistics.median(consistency_ms), 2),
         "consistency_p99_ms": round(percentile(consistency_ms, 0.99), 2),
+        "proof_service_p50_ms": round(statistics.median(service_ms), 2),
+        "proof_service_p99_ms": round(percentile(service_ms, 0.99), 2),
         "requests": REQUESTS,
     }
     for name, value in results.items():
