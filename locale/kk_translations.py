@@ -795,4 +795,7 @@ KK = {
     "It is counted.": "Ол есептелген.",
     "Check": "Тексеру",
     "You need not trust this page: the script scripts/verify_receipt.py checks the same with Python alone (see “How to check our counts” in our README).": "Бұл бетке сенбеуге болады: scripts/verify_receipt.py скрипті дәл соны тек Python арқылы тексереді (README-дегі «How to check our counts» бөлімін қараңыз).",
+    "Check the count or a receipt": "Санды не түбіртекті тексеру",
+    "The latest signed checkpoint, of %(time)s (UTC): %(count)s signatures in %(size)s entries.": "Соңғы қол қойылған бақылау нүктесі, %(time)s (UTC): қолдар — %(count)s, жазбалар — %(size)s.",
+    "All signed checkpoints (JSON)": "Барлық қол қойылған бақылау нүктелері (JSON)",
 }

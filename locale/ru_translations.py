@@ -797,4 +797,7 @@ RU = {
     "It is counted.": "Она учтена.",
     "Check": "Проверить",
     "You need not trust this page: the script scripts/verify_receipt.py checks the same with Python alone (see “How to check our counts” in our README).": "Этой странице можно не доверять: скрипт scripts/verify_receipt.py проверяет то же самое одним Python (см. «How to check our counts» в нашем README).",
+    "Check the count or a receipt": "Проверить количество или квитанцию",
+    "The latest signed checkpoint, of %(time)s (UTC): %(count)s signatures in %(size)s entries.": "Последняя подписанная контрольная точка, от %(time)s (UTC): подписей — %(count)s, записей — %(size)s.",
+    "All signed checkpoints (JSON)": "Все подписанные контрольные точки (JSON)",
 }

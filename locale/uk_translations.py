@@ -822,4 +822,7 @@ UK = {
     "It is counted.": "Його враховано.",
     "Check": "Перевірити",
     "You need not trust this page: the script scripts/verify_receipt.py checks the same with Python alone (see “How to check our counts” in our README).": "Цій сторінці можна не довіряти: скрипт scripts/verify_receipt.py перевіряє те саме лише за допомогою Python (див. «How to check our counts» у нашому README).",
+    "Check the count or a receipt": "Перевірити кількість чи квитанцію",
+    "The latest signed checkpoint, of %(time)s (UTC): %(count)s signatures in %(size)s entries.": "Остання підписана контрольна точка, від %(time)s (UTC): підписів — %(count)s, записів — %(size)s.",
+    "All signed checkpoints (JSON)": "Усі підписані контрольні точки (JSON)",
 }

@@ -202,7 +202,11 @@ def receipt_context(signature) -> dict:
 def receipt_check(request, appeal):
     """Check a receipt code against the latest signed checkpoint (no JavaScript)."""
     form = ReceiptCheckForm(request.POST if request.method == "POST" else None)
-    context = {"appeal": appeal, "form": form}
+    context = {
+        "appeal": appeal,
+        "form": form,
+        "latest": signature_log.latest_checkpoint(appeal),
+    }
     status = 200
     if request.method == "POST":
         if form.is_valid():
