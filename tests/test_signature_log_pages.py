@@ -152,6 +152,7 @@ def test_the_receipt_check_works_as_a_plain_form(client, appeal):
 
     form = client.get(url).content.decode()
     assert '<form method="post"' in form
+    assert "5 signatures in 5 entries" in form  # The latest checkpoint's.
     assert "<script" not in form.split("<main", 1)[1].split("</main>", 1)[0]
     answer = client.post(url, {"code": receipt_of(entry).code}).content.decode()
     assert "Entry 2 is in the log checkpoint of 5 entries" in answer
