@@ -3,12 +3,14 @@
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from appeals import logkeys, opendata
 from appeals.forms import ReceiptCheckForm
+from appeals.links import absolute_url
 from appeals.models import LogEntry, Signature
 from appeals.pagecache import public_cache
 from appeals.receipts import (
@@ -55,7 +57,7 @@ def log_checkpoints(request, appeal):
     data = {
         "appeal": original.slug,
         "origin": signature_log.checkpoint_origin(original.pk),
-        "keys": request.build_absolute_uri("/.well-known/appealsite-log-keys.json"),
+        "keys": absolute_url(reverse("log_keys")),
         "checkpoints": [signature_log.checkpoint_data(c) for c in checkpoints],
     }
     return _json(
