@@ -93,14 +93,15 @@ def run() -> None:
     # The entries confirmations would have written, made by PostgreSQL itself
     # (random salts and commitments); then appended by the production code.
     table = LogEntry._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO "{table}" (appeal_id, kind, salt, digest, hour) '
-            "SELECT %s, 'added', decode(md5(random()::text), 'hex'), "
-            "md5(random()::text) || md5(random()::text), %s "
-            "FROM generate_series(1, %s)",
-            [appeal.pk, hour, ENTRIES],
-        )
+    for start in range(0, ENTRIES, 100_000):  # Each within the statement timeout.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{table}" (appeal_id, kind, salt, digest, hour) '
+                "SELECT %s, 'added', decode(md5(random()::text), 'hex'), "
+                "md5(random()::text) || md5(random()::text), %s "
+                "FROM generate_series(1, %s)",
+                [appeal.pk, hour, min(100_000, ENTRIES - start)],
+            )
     log(f"  {ENTRIES:,} entries written in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     signature_log.append_pending()
