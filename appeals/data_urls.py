@@ -23,5 +23,6 @@ urlpatterns = [
         name="log_consistency",
     ),
     path("appeals/<slug:slug>/log/entries", views.log_entries, name="log_entries"),
+    path("appeals/<slug:slug>/log/cosign", views.log_cosign, name="log_cosign"),
     path("appeals/<slug:slug>.json", views.appeal_json, name="json"),
 ]

@@ -6,6 +6,8 @@
                                                     recount the whole log
     verify_receipt.py consistency https://SITE/appeals/SLUG OLD NEW
                                                     did the log only grow?
+    verify_receipt.py cosign https://SITE/appeals/SLUG --witness-key FILE --state FILE
+                                                    a witness: check, countersign
 
 Every checkpoint's Ed25519 signature is checked (RFC 8032, implemented below:
 the standard library has none) with the keys at /.well-known/appealsite-log-keys.json
@@ -89,6 +91,33 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     k = hashlib.sha512(signature[:32] + public_key + message).digest()
     k = int.from_bytes(k, "little") % L
     return _equal(_multiply(s, BASE), _add(r, _multiply(k, a)))
+
+
+def _encode(point) -> bytes:
+    x, y, z, _t = point
+    inverse = pow(z, P - 2, P)
+    x, y = x * inverse % P, y * inverse % P
+    return (y | (x & 1) << 255).to_bytes(32, "little")
+
+
+def ed25519_public_key(seed: bytes) -> bytes:
+    return _encode(_multiply(_secret_scalar(seed), BASE))
+
+
+def _secret_scalar(seed: bytes) -> int:
+    a = int.from_bytes(hashlib.sha512(seed).digest()[:32], "little")
+    return (a & ((1 << 254) - 8)) | (1 << 254)
+
+
+def ed25519_sign(seed: bytes, message: bytes) -> bytes:
+    """RFC 8032, 5.1.6: a witness's signature (its key: 32 random bytes)."""
+    prefix = hashlib.sha512(seed).digest()[32:]
+    a, public = _secret_scalar(seed), ed25519_public_key(seed)
+    r = int.from_bytes(hashlib.sha512(prefix + message).digest(), "little") % L
+    big_r = _encode(_multiply(r, BASE))
+    k = hashlib.sha512(big_r + public + message).digest()
+    s = (r + int.from_bytes(k, "little") * a) % L
+    return big_r + s.to_bytes(32, "little")
 
 
 # --- Merkle trees (RFC 9162, 2.1) -------------------------------------------
@@ -182,6 +211,7 @@ class Source:
 
     def __init__(self, base: str, directory: str | None, keys: str | None):
         self.base, self.directory, self.keys_file = base.rstrip("/"), directory, keys
+        self.witnesses: dict[str, tuple[str, bytes]] = {}
 
     def get(self, path: str, name: str, *, text: bool = False):
         if self.directory:
@@ -194,6 +224,15 @@ class Source:
                 raw = response.read()
         return raw.decode() if text else json.loads(raw)
 
+    def post(self, path: str, data: dict) -> dict:
+        request = urllib.request.Request(
+            f"{self.base}/{path}",
+            data=json.dumps(data).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
     def keys(self) -> dict:
         if self.keys_file:
             data = json.loads(Path(self.keys_file).read_text())
@@ -205,9 +244,26 @@ class Source:
                 if self.directory
                 else json.loads(urllib.request.urlopen(path, timeout=60).read())
             )
+        self.witnesses = {
+            witness["key_id"]: (
+                witness["name"],
+                base64.b64decode(witness["public_key"]),
+            )
+            for witness in data.get("witnesses", [])
+        }
         return {
             key["key_id"]: base64.b64decode(key["public_key"]) for key in data["keys"]
         }
+
+    def witnessed_by(self, checkpoint: dict) -> list[str]:
+        """The witnesses whose countersignature of this checkpoint checks out."""
+        names = []
+        for cosignature in checkpoint.get("cosignatures", []):
+            name, key = self.witnesses.get(cosignature["key_id"], (None, b""))
+            signature = base64.b64decode(cosignature["signature"])
+            if name and ed25519_verify(key, checkpoint["note"].encode(), signature):
+                names.append(name)
+        return names
 
 
 def checked(checkpoint: dict, keys: dict) -> dict:
@@ -301,10 +357,46 @@ def recount(base: str, args) -> str:
         raise Failed(
             f"the entries count {count}, the checkpoint says {signed['count']}"
         )
+    witnesses = source.witnessed_by(checkpoints[0])
     return (
         f"OK: {size} entries make the signed root of {signed['time']}; additions "
         f"minus removals = {count}, the checkpoint's count."
+        + (f" Countersigned by: {', '.join(witnesses)}." if witnesses else "")
     )
+
+
+def witness_payload(source: Source, seed: bytes, state_path: Path) -> dict:
+    """Check the latest checkpoint extends the last one this witness signed, and
+    countersign it; remember it in the state file."""
+    checkpoints, keys = latest(source)
+    signed = checked(checkpoints[0], keys)
+    size = signed["tree_size"]
+    if state_path.exists():
+        state = json.loads(state_path.read_text())
+        old, old_root = state["tree_size"], bytes.fromhex(state["root_hash"])
+        path = f"log/consistency?from={old}&to={size}"
+        proof = source.get(path, f"consistency-{old}-{size}")["proof"]
+        hashes = [bytes.fromhex(value) for value in proof]
+        if not verify_consistency(old, size, old_root, signed["root_hash"], hashes):
+            raise Failed(f"the log of {size} entries does not extend that of {old}")
+    note = checkpoints[0]["note"]
+    state_path.write_text(
+        json.dumps({"tree_size": size, "root_hash": signed["root_hash"].hex()})
+    )
+    public = ed25519_public_key(seed)
+    return {
+        "note": note,
+        "key_id": hashlib.sha256(public).hexdigest()[:16],
+        "signature": base64.b64encode(ed25519_sign(seed, note.encode())).decode(),
+    }
+
+
+def cosign(base: str, args) -> str:
+    source = Source(base, args.dir, args.keys)
+    seed = base64.b64decode(Path(args.witness_key).read_text().strip())
+    payload = witness_payload(source, seed, Path(args.state))
+    source.post("log/cosign", payload)
+    return f"OK: countersigned {payload['note'].splitlines()[1]} entries."
 
 
 def consistency(base: str, old: int, new: int, args) -> str:
@@ -340,12 +432,18 @@ def main(argv=None) -> int:
     between.add_argument("appeal_url")
     between.add_argument("old", type=int)
     between.add_argument("new", type=int)
+    witness = commands.add_parser("cosign")
+    witness.add_argument("appeal_url")
+    witness.add_argument("--witness-key", required=True, help="base64 of 32 bytes")
+    witness.add_argument("--state", required=True, help="the last checkpoint signed")
     args = parser.parse_args(argv)
     try:
         if args.command == "receipt":
             outcome = check_receipt(args.file, args)
         elif args.command == "count":
             outcome = recount(args.appeal_url, args)
+        elif args.command == "cosign":
+            outcome = cosign(args.appeal_url, args)
         else:
             outcome = consistency(args.appeal_url, args.old, args.new, args)
     except Failed as error:

@@ -10,7 +10,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.urls import reverse
 
-from appeals.models import LogCheckpoint, LogEntry, Signature
+from appeals.models import (
+    LogCheckpoint,
+    LogEntry,
+    LogWitness,
+    Signature,
+    WitnessCosignature,
+)
 from appeals.receipts import receipt_file, receipt_of
 from appeals.services import confirm_signature, signature_log, withdraw_signature
 from tests.factories import make_appeal, make_signature
@@ -201,3 +207,86 @@ def test_receipt_of_a_signature_not_yet_appended_is_none(db):
     confirm_signature(signature=signature)
     entry = Signature.objects.get(pk=signature.pk).log_entries.get()
     assert receipt_of(entry) is None
+
+
+def test_ed25519_signing_in_the_script_matches_rfc_8032_test_1():
+    seed = bytes.fromhex(
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+    )
+    public, message, signature = map(bytes.fromhex, RFC_8032[0])
+    assert verify_receipt.ed25519_public_key(seed) == public
+    assert verify_receipt.ed25519_sign(seed, message) == signature
+
+
+def test_a_witness_countersigns_a_log_that_only_grew_and_it_is_published(
+    client, signed_log, tmp_path, capsys
+):
+    appeal, _signatures = signed_log
+    seed = bytes(range(32))
+    public = base64.b64encode(verify_receipt.ed25519_public_key(seed)).decode()
+    LogWitness.objects.create(name="Coastal Rights", public_key=public)
+    state = tmp_path / "state.json"
+    cosign_url = reverse("data:log_cosign", args=[appeal.slug])
+
+    def countersign():
+        save_site(client, appeal, tmp_path)
+        source = verify_receipt.Source("https://x/appeals/a", str(tmp_path), None)
+        payload = verify_receipt.witness_payload(source, seed, state)
+        return client.post(cosign_url, payload, content_type="application/json")
+
+    assert countersign().status_code == 200
+    for _ in range(2):
+        confirm_signature(signature=make_signature(appeal, status="pending"))
+    signature_log.checkpoint_now(appeal=appeal)
+    size = signature_log.log_size(appeal.pk)
+    (tmp_path / f"consistency-7-{size}").write_bytes(
+        client.get(
+            reverse("data:log_consistency", args=[appeal.slug]),
+            {"from": 7, "to": size},
+        ).content
+    )
+    assert countersign().status_code == 200
+
+    assert WitnessCosignature.objects.count() == 2
+    save_site(client, appeal, tmp_path)
+    assert run("--dir", tmp_path, "count", "https://x/appeals/a") == 0
+    assert "Countersigned by: Coastal Rights." in capsys.readouterr().out
+    data = json.loads((tmp_path / "checkpoints").read_text())
+    assert data["checkpoints"][0]["cosignatures"][0]["witness"] == "Coastal Rights"
+
+
+def test_a_witness_refuses_a_log_that_was_rewritten(client, signed_log, tmp_path):
+    appeal, _signatures = signed_log
+    seed = bytes(range(32))
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"tree_size": 3, "root_hash": "00" * 32}))
+    save_site(client, appeal, tmp_path)
+    (tmp_path / "consistency-3-7").write_bytes(
+        client.get(
+            reverse("data:log_consistency", args=[appeal.slug]), {"from": 3, "to": 7}
+        ).content
+    )
+    source = verify_receipt.Source("https://x/appeals/a", str(tmp_path), None)
+
+    with pytest.raises(verify_receipt.Failed):
+        verify_receipt.witness_payload(source, seed, state)
+
+
+def test_a_countersignature_by_an_unknown_key_is_refused(client, signed_log):
+    appeal, _signatures = signed_log
+    note = LogCheckpoint.objects.first().note
+    forged = Ed25519PrivateKey.generate().sign(note.encode())
+    payload = {
+        "note": note,
+        "key_id": "0" * 16,
+        "signature": base64.b64encode(forged).decode(),
+    }
+    url = reverse("data:log_cosign", args=[appeal.slug])
+
+    response = client.post(url, payload, content_type="application/json")
+    garbage = client.post(url, "not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "No active witness has that key."
+    assert garbage.status_code == 400
+    assert not WitnessCosignature.objects.exists()

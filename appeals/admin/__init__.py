@@ -3,6 +3,7 @@ updates to signers."""
 
 from appeals.admin import (  # noqa: F401  (registers the admins)
     appeals,
+    log,
     mail,
     signatures,
     updates,

@@ -13,7 +13,13 @@ from appeals.models.delivery import (
     ResponseClock,
     ResponseStatus,
 )
-from appeals.models.log import LogCheckpoint, LogEntry, LogNode
+from appeals.models.log import (
+    LogCheckpoint,
+    LogEntry,
+    LogNode,
+    LogWitness,
+    WitnessCosignature,
+)
 from appeals.models.mail import OutgoingEmail
 from appeals.models.signatures import (
     PRIVACY_NOTICE_VERSION,
@@ -41,6 +47,8 @@ __all__ = [
     "LogCheckpoint",
     "LogEntry",
     "LogNode",
+    "LogWitness",
+    "WitnessCosignature",
     "Organization",
     "OutgoingEmail",
     "OrganizationSignature",

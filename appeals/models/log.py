@@ -9,6 +9,7 @@ positions, in order, and stores the tree's new complete subtrees
 root and count from time to time.
 """
 
+import base64
 import hashlib
 
 from django.db import models
@@ -150,3 +151,62 @@ class LogCheckpoint(models.Model):
 
     def __str__(self):
         return f"{self.appeal_id}: {self.tree_size} at {self.made_at:%Y-%m-%d %H:%M}"
+
+
+class LogWitness(models.Model):
+    """An organization that countersigns our checkpoints with its own Ed25519 key.
+
+    A witness fetches each checkpoint, checks that the log only grew since the one
+    it countersigned before (a consistency proof), and sends its signature of the
+    same text; we publish it beside ours. A log that showed different histories to
+    different readers would then need every witness to lie with it.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    public_key = models.CharField(
+        _("public key"),
+        max_length=60,
+        unique=True,
+        help_text=_("Its Ed25519 public key: base64 of the 32 raw bytes."),
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Untick to refuse its new countersignatures; old ones stay."),
+    )
+
+    class Meta:
+        verbose_name = _("log witness")
+        verbose_name_plural = _("log witnesses")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(base64.b64decode(self.public_key)).hexdigest()[:16]
+
+
+class WitnessCosignature(models.Model):
+    """A witness's Ed25519 signature of one of our checkpoints."""
+
+    checkpoint = models.ForeignKey(
+        LogCheckpoint, on_delete=models.CASCADE, related_name="cosignatures"
+    )
+    witness = models.ForeignKey(
+        LogWitness, on_delete=models.PROTECT, related_name="cosignatures"
+    )
+    signature = models.BinaryField(max_length=64)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("witness countersignature")
+        verbose_name_plural = _("witness countersignatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "witness"], name="one_cosignature_per_witness"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.witness} on {self.checkpoint}"

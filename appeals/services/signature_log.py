@@ -16,10 +16,14 @@ import secrets
 from datetime import timedelta
 from itertools import groupby
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from appeals import logkeys, merkle
 from appeals.models import (
@@ -27,8 +31,10 @@ from appeals.models import (
     LogCheckpoint,
     LogEntry,
     LogNode,
+    LogWitness,
     OutgoingEmail,
     Signature,
+    WitnessCosignature,
 )
 from appeals.models.log import commitment
 
@@ -294,8 +300,36 @@ def checkpoint_due_logs(*, appeal_ids=None) -> list[LogCheckpoint]:
     return made
 
 
+def record_cosignature(
+    *, appeal: Appeal, note: str, key_id: str, signature: bytes
+) -> WitnessCosignature:
+    """Keep a witness's countersignature of one of the appeal's checkpoints.
+
+    Raise ValidationError unless an active witness's key signed exactly the text
+    of one of our checkpoints.
+    """
+    checkpoint = appeal.original.log_checkpoints.filter(note=note).first()
+    if checkpoint is None:
+        raise ValidationError(_("That is not the text of one of our checkpoints."))
+    witness = next(
+        (w for w in LogWitness.objects.filter(is_active=True) if w.key_id == key_id),
+        None,
+    )
+    if witness is None:
+        raise ValidationError(_("No active witness has that key."))
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(witness.public_key))
+    try:
+        public.verify(signature, note.encode())
+    except (InvalidSignature, ValueError) as error:
+        raise ValidationError(_("The signature does not match.")) from error
+    cosignature, _created = WitnessCosignature.objects.get_or_create(
+        checkpoint=checkpoint, witness=witness, defaults={"signature": signature}
+    )
+    return cosignature
+
+
 def checkpoint_data(checkpoint: LogCheckpoint) -> dict:
-    """A checkpoint as the public JSON shows it."""
+    """A checkpoint as the public JSON shows it, with witnesses' countersignatures."""
     return {
         "tree_size": checkpoint.tree_size,
         "root_hash": bytes(checkpoint.root_hash).hex(),
@@ -304,4 +338,12 @@ def checkpoint_data(checkpoint: LogCheckpoint) -> dict:
         "note": checkpoint.note,
         "key_id": checkpoint.key_id,
         "signature": base64.b64encode(bytes(checkpoint.signature)).decode(),
+        "cosignatures": [
+            {
+                "witness": cosignature.witness.name,
+                "key_id": cosignature.witness.key_id,
+                "signature": base64.b64encode(bytes(cosignature.signature)).decode(),
+            }
+            for cosignature in checkpoint.cosignatures.all()
+        ],
     }

@@ -3,6 +3,7 @@
 from appeals.views.log import (
     log_checkpoints,
     log_consistency,
+    log_cosign,
     log_entries,
     log_keys,
     log_proof,
@@ -43,6 +44,7 @@ from appeals.views.updates import unsubscribe, update_detail
 __all__ = [
     "log_checkpoints",
     "log_consistency",
+    "log_cosign",
     "log_entries",
     "log_keys",
     "log_proof",

@@ -1,17 +1,27 @@
 """The signature log in public: checkpoints, proofs, entries, keys, receipts."""
 
+import base64
+import binascii
+import json
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from appeals import logkeys, opendata
+from appeals import logkeys, opendata, services
 from appeals.forms import ReceiptCheckForm
 from appeals.links import absolute_url
-from appeals.models import LogEntry, Signature
+from appeals.models import LogEntry, LogWitness, Signature
 from appeals.pagecache import public_cache
 from appeals.receipts import (
     BadReceipt,
@@ -53,7 +63,11 @@ def _whole_numbers(request, *names: str) -> list[int] | JsonResponse:
 def log_checkpoints(request, appeal):
     """The appeal's signed checkpoints, newest first."""
     original = appeal.original
-    checkpoints = list(original.log_checkpoints.all()[:CHECKPOINTS_SHOWN])
+    checkpoints = list(
+        original.log_checkpoints.prefetch_related("cosignatures__witness")[
+            :CHECKPOINTS_SHOWN
+        ]
+    )
     data = {
         "appeal": original.slug,
         "origin": signature_log.checkpoint_origin(original.pk),
@@ -156,8 +170,36 @@ def log_keys(request):
             }
             for key in keys
         ],
+        "witnesses": [
+            {
+                "name": witness.name,
+                "key_id": witness.key_id,
+                "public_key": witness.public_key,
+                "is_active": witness.is_active,
+            }
+            for witness in LogWitness.objects.order_by("name")
+        ],
     }
     return _json(request, data)
+
+
+@language_neutral
+@csrf_exempt  # Not a browser's form: the witness's signature is its proof.
+@require_POST
+@public_appeal("data:log_cosign")
+def log_cosign(request, appeal):
+    """Take a witness's countersignature: JSON {"note", "key_id", "signature"}."""
+    try:
+        body = json.loads(request.body)
+        signature = base64.b64decode(body["signature"], validate=True)
+        services.record_cosignature(
+            appeal=appeal, note=body["note"], key_id=body["key_id"], signature=signature
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return json_error(_("Send JSON with the note, your key_id and signature."))
+    except ValidationError as error:
+        return json_error(" ".join(error.messages))
+    return JsonResponse({"ok": True})
 
 
 @never_cache
