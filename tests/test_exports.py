@@ -10,7 +10,8 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from appeals import exports
-from appeals.models import ExportLog, OrganizationSignature
+from appeals.models import ExportLog, LogCheckpoint, OrganizationSignature
+from appeals.services import confirm_signature, withdraw_signature
 from appealsite.spreadsheets import neutralize
 from tests.factories import make_appeal, make_signature
 
@@ -191,3 +192,23 @@ def test_delivery_document_streams_every_name_escaped_in_the_csv_order(
     ]
     assert hashlib.sha256(csv_content).hexdigest() in page
     assert page.rstrip().endswith("</html>")
+
+
+def test_delivery_document_prints_a_signed_checkpoint_whose_count_it_gives(
+    staff_client,
+):
+    appeal = make_appeal(slug="checked")
+    signatures = [make_signature(appeal, status="pending") for _ in range(4)]
+    for signature in signatures:
+        confirm_signature(signature=signature)
+    withdraw_signature(signature=signatures[0])
+
+    page = document(staff_client, appeal)
+
+    checkpoint = LogCheckpoint.objects.get(appeal=appeal)
+    assert checkpoint.tree_size == 5  # Four additions and one withdrawal.
+    assert checkpoint.signature_count == 3
+    assert "<h2>3 signatures</h2>" in page
+    assert bytes(checkpoint.root_hash).hex() in page
+    assert checkpoint.key_id in page
+    assert "/appeals/checked/log/checkpoints" in page
