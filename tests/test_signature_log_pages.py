@@ -174,7 +174,9 @@ def test_a_wrong_or_malformed_code_is_refused_with_a_message(client, appeal):
     entry = LogEntry.objects.order_by("index")[0]
     url = reverse("appeals:receipt_check", args=["free-the-press"])
     code = receipt_of(entry).code
-    wrong = code[:-1] + ("a" if code[-1] != "a" else "b")
+    # Another salt: its first letter changed (the last carries unused bits).
+    head, salt = code.rsplit("-", 1)
+    wrong = f"{head}-{'b' if salt[0] == 'a' else 'a'}{salt[1:]}"
 
     malformed = client.post(url, {"code": "hello"})
     mismatched = client.post(url, {"code": wrong})
