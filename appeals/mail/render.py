@@ -161,6 +161,7 @@ LINKS = {
     "unsubscribe_url": ("appeals:unsubscribe", Purpose.UNSUBSCRIBE),
     "onion_confirm_url": ("appeals:confirm", Purpose.CONFIRM),
     "onion_withdraw_url": ("appeals:withdraw", Purpose.WITHDRAW),
+    "receipt_url": ("appeals:receipt", Purpose.RECEIPT),
 }
 
 
@@ -254,4 +255,5 @@ SIGNATURE_KINDS = {
     OutgoingEmail.Kind.CONFIRM,
     OutgoingEmail.Kind.ALREADY_SIGNED,
     OutgoingEmail.Kind.UPDATE,
+    OutgoingEmail.Kind.RECEIPT,
 }
