@@ -57,6 +57,7 @@ test: lint
 # (docs/deploy.md, "A static mirror"): MIRROR=<folder> to write it elsewhere.
 MIRROR ?= mirror
 mirror: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py export_mirror $(MIRROR)
 
 # Re-extract the interface texts, fill in the translations
