@@ -90,7 +90,8 @@ serve: $(VENV)/.runtime-installed
 bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@command -v redis-cli >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-tools)
-	env -u DJANGO_DEBUG $(BIN)/python bench/run.py
+	env -u DJANGO_DEBUG $(BIN)/python bench/run.py; status=$$?; \
+	env -u DJANGO_DEBUG $(BIN)/python bench/log.py || status=1; exit $$status
 
 # Only the nginx part of `make bench` (bench/edge.py): the shipped site file in
 # front of the app, on a fresh site with BENCH_SIGNATURES (1,000,000) signatures.
