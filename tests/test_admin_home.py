@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -138,6 +140,29 @@ def test_the_migration_takes_signatures_without_a_comment_out_of_the_queue():
         quiet.pk: "none",
         worded.pk: "pending",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0042_runs_again_after_it_was_killed_past_its_indexes():
+    # atomic=False: each of its steps commits on its own, so a deploy killed
+    # after an index was built, before the migration was recorded, runs it
+    # again over that index.
+    executor = MigrationExecutor(connection)
+    state = executor.loader.project_state(
+        ("appeals", "0041_language_defaults_and_emails")
+    )
+    migration = executor.loader.get_migration("appeals", "0042_comment_status_none")
+    appeal = make_appeal()
+    make_signature(appeal)
+    Signature.objects.update(comment_status="pending")
+
+    with connection.schema_editor(atomic=migration.atomic) as editor:
+        migration.apply(state, editor)
+
+    assert Signature.objects.get().comment_status == "none"
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "appeals_signature")
+    assert {"signature_comment_pending", "signature_quarantined"} <= set(indexes)
 
 
 def signed_at(appeal, when, **fields):
