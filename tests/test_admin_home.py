@@ -308,6 +308,28 @@ def test_the_country_filter_is_one_drop_down_that_keeps_the_other_filters(
     assert "From Georgia" in georgia and "From Ukraine" not in georgia
 
 
+@pytest.mark.parametrize(
+    ("admin_list", "query"),
+    [
+        ("signature", "country__exact=%00"),
+        ("signature", "status__exact=confirmed%00"),
+        ("organizationsignature", "country__exact=U%00A"),
+        ("organizationsignature", "queue=all&status__exact=%00"),
+    ],
+)
+def test_a_nul_in_a_signature_lists_filter_sends_back_to_the_list(
+    staff_client, admin_list, query
+):
+    # PostgreSQL takes no NUL in a string: the list failed with a 500.
+    make_signature(make_appeal(), country="UA")
+    url = reverse(f"admin:appeals_{admin_list}_changelist")
+
+    response = staff_client.get(f"{url}?{query}")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+
+
 def test_the_slug_help_shows_the_placeholder_not_an_empty_tag(staff_client):
     appeal = make_appeal()
 
