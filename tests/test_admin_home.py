@@ -170,6 +170,22 @@ def signed_at(appeal, when, **fields):
     Signature.objects.filter(pk=signature.pk).update(created_at=when)
 
 
+def test_the_week_with_a_clock_change_has_each_hour_once(settings):
+    # Kyiv's clocks went from 03:00 to 04:00 that night: an hour that never was
+    # took the count of the one after it, so the week counted it twice.
+    settings.TIME_ZONE = "Europe/Kyiv"
+    now = datetime(2026, 3, 29, 12, 30, tzinfo=UTC)
+    appeal = make_appeal()
+    signed_at(appeal, datetime(2026, 3, 29, 0, 30, tzinfo=UTC))  # 02:30 in Kyiv
+    signed_at(appeal, datetime(2026, 3, 29, 1, 30, tzinfo=UTC))  # 04:30 in Kyiv
+
+    with timezone.override("Europe/Kyiv"):
+        activity = signing_activity(now=now)[0]
+
+    assert activity.total == 2
+    assert len({hour.start for hour in activity.hours}) == HOURS
+
+
 def test_the_chart_counts_each_appeals_signatures_per_hour(settings):
     settings.TIME_ZONE = "UTC"
     now = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
