@@ -9,7 +9,7 @@ PORT ?= 8000
 export DJANGO_DEBUG ?= 1
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint venv clean messages css bench bench-edge bench-mail bench-updates serve mirror
+.PHONY: help run test lint venv clean messages css bench bench-edge bench-mail bench-updates bench-log serve mirror
 
 help:
 	@echo "make run    set everything up and serve http://127.0.0.1:$(PORT)/ (SQLite)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-edge  only nginx in front of the app, at a million signatures (about 5 minutes)"
 	@echo "make bench-mail  only the mailer part of it, on a small site (about 5 minutes)"
 	@echo "make bench-updates  only an update's fan-out to a million signers (about 5 minutes)"
+	@echo "make bench-log  the signature log's proofs at a million entries (PostgreSQL)"
 
 # The virtualenv, built with a Python 3.12+ that scripts/find-python locates.
 $(BIN)/python:
@@ -110,6 +111,11 @@ bench-updates: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@command -v redis-cli >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-tools)
 	env -u DJANGO_DEBUG $(BIN)/python bench/updates.py
+
+# The signature log (bench/log.py): BENCH_LOG_ENTRIES (1,000,000) entries appended,
+# then inclusion and consistency proofs timed; writes bench/results/*-log.json.
+bench-log: $(VENV)/.dev-installed
+	env -u DJANGO_DEBUG $(BIN)/python bench/log.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles css/node_modules

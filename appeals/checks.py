@@ -6,7 +6,9 @@ from pathlib import Path
 import polib
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
+from appeals import logkeys
 from appeals.services import tasks
 
 CSP_MIDDLEWARE = "django.middleware.csp.ContentSecurityPolicyMiddleware"
@@ -144,3 +146,14 @@ def _texts(catalogue) -> dict:
         elif entry.msgstr:
             texts[(entry.msgctxt, entry.msgid)] = entry.msgstr
     return texts
+
+
+@register()
+def check_signature_log_key(app_configs, **kwargs):
+    """A key that does not parse would fail the first checkpoint, not start-up."""
+    try:
+        logkeys.current_key()
+        logkeys.retired_keys()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), id="appeals.E010")]
+    return []

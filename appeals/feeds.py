@@ -26,7 +26,14 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from appeals.links import absolute_url
 from appeals.mirror import ARCHIVE
-from appeals.models import Appeal, Authorship, DeliveryEvent, MirrorExport, Update
+from appeals.models import (
+    Appeal,
+    Authorship,
+    DeliveryEvent,
+    LogCheckpoint,
+    MirrorExport,
+    Update,
+)
 from appeals.timeline import timeline
 
 ENTRIES = 50
@@ -214,7 +221,31 @@ class AppealTimelineFeed(EntryFeed):
                 entries.append(event_entry(step.event, appeal=appeal))
             else:
                 entries.append(update_entry(step.update, appeal=appeal))
+        if checkpoint := appeal.original.log_checkpoints.first():
+            entries.insert(0, checkpoint_entry(checkpoint, appeal=appeal))
         return entries
+
+
+def checkpoint_entry(checkpoint: LogCheckpoint, *, appeal: Appeal) -> Entry:
+    """The latest signed checkpoint of the signature log: its count and root."""
+    url = absolute_url(reverse("data:log_checkpoints", args=[appeal.original.slug]))
+    description = format_html(
+        "<p>{}</p><p><code>{}</code></p>",
+        _(
+            "%(count)s signatures in %(size)s log entries; the root hash of the "
+            "signed log:"
+        )
+        % {"count": checkpoint.signature_count, "size": checkpoint.tree_size},
+        bytes(checkpoint.root_hash).hex(),
+    )
+    return Entry(
+        title=_("Signature log checkpoint"),
+        link=f"{url}#{checkpoint.tree_size}",
+        published=checkpoint.made_at,
+        description=description,
+        author=authors_of(appeal) or None,
+        categories=("checkpoint",),
+    )
 
 
 def event_entry(event: DeliveryEvent, *, appeal: Appeal) -> Entry:

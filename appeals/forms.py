@@ -255,3 +255,27 @@ class DataAccessForm(SpamTrapMixin, forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # A public form (appealsite.crosssite).
         self.helper.layout = Layout("email")
+
+
+class ReceiptCheckForm(forms.Form):
+    """Check a signer's receipt code against the appeal's signed log."""
+
+    code = forms.CharField(
+        label=_("Receipt code"),
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "class": "font-monospace",
+            }
+        ),
+        help_text=_("From your receipt page or file, e.g. 12-345-abcd…"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # A public form (appealsite.crosssite).
+        self.helper.layout = Layout("code")

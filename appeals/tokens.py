@@ -33,6 +33,7 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
     UNSUBSCRIBE = "unsubscribe"
+    RECEIPT = "receipt"
 
 
 class InvalidToken(Exception):

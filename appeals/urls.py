@@ -57,5 +57,16 @@ urlpatterns = [
     ),
     path("signatures/confirm/<str:token>/", views.confirm, name="confirm"),
     path("signatures/withdraw/<str:token>/", views.withdraw, name="withdraw"),
+    path("signatures/receipt/<str:token>/", views.receipt, name="receipt"),
+    path(
+        "signatures/receipt/<str:token>/receipt.json",
+        views.receipt_download,
+        name="receipt_download",
+    ),
+    path(
+        "appeals/<slug:slug>/log/check/",
+        views.receipt_check,
+        name="receipt_check",
+    ),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -1,5 +1,7 @@
 """Settings for appealsite, read from the environment (see .env.example)."""
 
+import base64
+import hashlib
 import ipaddress
 import re
 from pathlib import Path
@@ -34,6 +36,26 @@ if not SECRET_KEY:
 # Old keys, newest first: links signed with them (confirmation, withdrawal) keep
 # working while keys rotate. Remove a key once its links have expired.
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+
+# The signature log's Ed25519 private key (README, "How to check our counts"):
+# base64 of the 32 raw bytes. It signs the log's checkpoints, which anyone may
+# keep: a new key starts a new signer, so keep it as safe as the database.
+# Development derives one from SECRET_KEY.
+SIGNATURE_LOG_KEY = env.str("SIGNATURE_LOG_KEY", default="")
+if not SIGNATURE_LOG_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SIGNATURE_LOG_KEY is not set. Production (DJANGO_DEBUG off) needs the "
+            "signature log's Ed25519 key: python manage.py signature_log_key "
+            "--generate prints a new one (docs/deploy.md, 'The signature log key')."
+        )
+    SIGNATURE_LOG_KEY = base64.b64encode(
+        hashlib.sha256(f"signature log:{SECRET_KEY}".encode()).digest()
+    ).decode()
+# Keys that signed checkpoints before this one, published with their validity so
+# old checkpoints still verify: comma-separated <base64 public key>:<from>:<until>
+# (dates as YYYY-MM-DD).
+SIGNATURE_LOG_RETIRED_KEYS = env.list("SIGNATURE_LOG_RETIRED_KEYS", default=[])
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]

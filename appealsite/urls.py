@@ -20,6 +20,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("a/<int:number>/", views.short_link, name="short_link"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path(".well-known/appealsite-log-keys.json", views.log_keys, name="log_keys"),
     path(
         "sitemap.xml",
         language_neutral(require_safe(cached_page(sitemap))),

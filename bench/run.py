@@ -26,6 +26,7 @@ at a constant rate timed from each POST to its email at the sink. Last, an updat
 to every signer (bench/updates.py): its fan-out timed, sign POSTs measured during it.
 """
 
+import base64
 import gzip
 import json
 import os
@@ -95,6 +96,7 @@ class Site:
             **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "SIGNATURE_LOG_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SSL_REDIRECT": "0",
             "DJANGO_SECURE_COOKIES": "0",

@@ -208,7 +208,11 @@ print(json.dumps({
 
 def cookie_settings(**env) -> dict:
     result = start_django(
-        PRINT_COOKIE_SETTINGS, DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50, **env
+        PRINT_COOKIE_SETTINGS,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="x" * 50,
+        SIGNATURE_LOG_KEY="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        **env,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

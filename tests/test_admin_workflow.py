@@ -6,7 +6,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from appeals.models import Appeal, DeliveryEvent, OrganizationSignature, Signature
+from appeals.models import (
+    Appeal,
+    DeliveryEvent,
+    LogCheckpoint,
+    OrganizationSignature,
+    Signature,
+)
+from appeals.services import confirm_signature
 from appeals.services.counting import fold_signature_counts
 from tests.factories import make_appeal, make_signature
 
@@ -165,7 +172,8 @@ def test_delivery_timeline_is_shown_on_the_appeal_page(client):
 
 def test_a_delivery_recorded_without_a_count_gets_the_current_one(staff_client):
     appeal = make_appeal()
-    Appeal.objects.filter(pk=appeal.pk).update(signature_count=77)
+    for _ in range(3):
+        confirm_signature(signature=make_signature(appeal, status="pending"))
     url = reverse("admin:appeals_appeal_change", args=[appeal.pk])
     data = {
         "title": appeal.title,
@@ -186,7 +194,9 @@ def test_a_delivery_recorded_without_a_count_gets_the_current_one(staff_client):
     response = staff_client.post(url, data)
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert DeliveryEvent.objects.get().signature_count == 77
+    # The count of the signed checkpoint the delivery made.
+    assert DeliveryEvent.objects.get().signature_count == 3
+    assert LogCheckpoint.objects.get(appeal=appeal).signature_count == 3
 
 
 def moderate(client, action, objects, model="signature", query=""):

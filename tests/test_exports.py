@@ -10,7 +10,8 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from appeals import exports
-from appeals.models import ExportLog, OrganizationSignature
+from appeals.models import ExportLog, LogCheckpoint, OrganizationSignature
+from appeals.services import confirm_signature, withdraw_signature
 from appealsite.spreadsheets import neutralize
 from tests.factories import make_appeal, make_signature
 
@@ -238,3 +239,23 @@ def test_the_delivery_document_ends_no_sentence_with_two_periods(
     text = re.sub(r"<[^>]+>", " ", html)
     assert ".." not in text.replace("...", "")
     assert ". ." not in text
+
+
+def test_delivery_document_prints_a_signed_checkpoint_whose_count_it_gives(
+    staff_client,
+):
+    appeal = make_appeal(slug="checked")
+    signatures = [make_signature(appeal, status="pending") for _ in range(4)]
+    for signature in signatures:
+        confirm_signature(signature=signature)
+    withdraw_signature(signature=signatures[0])
+
+    page = document(staff_client, appeal)
+
+    checkpoint = LogCheckpoint.objects.get(appeal=appeal)
+    assert checkpoint.tree_size == 5  # Four additions and one withdrawal.
+    assert checkpoint.signature_count == 3
+    assert "<h2>3 signatures</h2>" in page
+    assert bytes(checkpoint.root_hash).hex() in page
+    assert checkpoint.key_id in page
+    assert "/appeals/checked/log/checkpoints" in page

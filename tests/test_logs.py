@@ -83,6 +83,7 @@ def test_a_drill_leaves_no_address_email_or_token_in_the_logs():
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "SIGNATURE_LOG_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",

@@ -296,3 +296,59 @@ def test_a_signer_on_the_onion_is_not_sent_to_https_and_can_sign(onion_site, set
     assert Signature.objects.get(email="onion@example.org").ip_hash == hash_ip(
         CIRCUIT_A
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_emails_links_also_open_on_the_onion_where_the_web_is_blocked(
+    onion_site, mailoutbox
+):
+    appeal = make_appeal()
+    onion = Client(HTTP_HOST=ONION)
+    onion.post(
+        reverse("appeals:sign", args=[appeal.slug]),
+        {
+            "full_name": "Onion Signer",
+            "email": "onion@example.org",
+            "country": "UA",
+            "visibility": "public",
+            **form_shown(),
+        },
+        HTTP_ORIGIN=ONION_URL,
+    )
+
+    [message] = mailoutbox
+    links = re.findall(
+        r"(\S+)(/en/signatures/(confirm|withdraw)/[^/\s]+/)", message.body
+    )
+    assert [(site, kind) for site, _path, kind in links] == [
+        ("https://appeals.example.org", "confirm"),
+        (ONION_URL, "confirm"),
+        ("https://appeals.example.org", "withdraw"),
+        (ONION_URL, "withdraw"),
+    ]
+    assert message.body.count("open this link in Tor Browser instead") == 2
+    onion_confirm = links[1][1]
+    confirmed = onion.post(onion_confirm, HTTP_ORIGIN=ONION_URL)
+    assert confirmed.status_code == 302
+    assert Signature.objects.get().status == Signature.Status.CONFIRMED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_an_onion_service_the_emails_name_none(settings, mailoutbox):
+    settings.SITE_URL = "https://appeals.example.org"
+    appeal = make_appeal()
+    Client().post(
+        reverse("appeals:sign", args=[appeal.slug]),
+        {
+            "full_name": "Web Signer",
+            "email": "web@example.org",
+            "country": "UA",
+            "visibility": "public",
+            **form_shown(),
+        },
+    )
+
+    [message] = mailoutbox
+    assert "Tor Browser" not in message.body
+    assert ".onion" not in message.body
+    assert "https://appeals.example.org/en/signatures/confirm/" in message.body

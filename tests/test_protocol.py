@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.static import serve
 
 from appeals.models import OrganizationSignature, Signature, Update
-from appeals.services import record_former_slug
+from appeals.services import record_former_slug, signature_log
 from appeals.tokens import Purpose, make_data_access_token, make_token
 from tests.factories import form_shown, in_language, make_appeal, make_signature
 
@@ -52,10 +52,20 @@ def sample_url(appeal):
         "appeals:confirm": make_token(signature, Purpose.CONFIRM),
         "appeals:withdraw": make_token(signature, Purpose.WITHDRAW),
         "appeals:unsubscribe": make_token(signature, Purpose.UNSUBSCRIBE),
+        "appeals:receipt": make_token(signature, Purpose.RECEIPT),
+        "appeals:receipt_download": make_token(signature, Purpose.RECEIPT),
         "appeals:my_data": data_token,
         "appeals:my_data_json": data_token,
     }
-    queries = {"appeals:share_mastodon": "?server=mastodon.social"}
+    # One entry in the signature log, for its proof and the receipt pages.
+    signature_log.record_addition(signature=signature)
+    signature_log.append_pending()
+    queries = {
+        "appeals:share_mastodon": "?server=mastodon.social",
+        "data:log_proof": "?index=0&size=1",
+        "data:log_consistency": "?from=0&to=1",
+        "data:log_entries": "?start=0&end=1",
+    }
 
     def url(name, route):
         values = {

@@ -177,6 +177,10 @@ def test_appeal_json_has_the_documented_fields_and_no_signer_data(client, appeal
             "reply_summary": None,
         },
         "updated_at": data["updated_at"],
+        "signature_log": {
+            "checkpoints": f"{SITE}/appeals/free-the-press/log/checkpoints",
+            "latest_checkpoint": None,
+        },
     }
     assert ISO_8601.match(data["published_at"])
     assert ISO_8601.match(data["updated_at"])

@@ -29,6 +29,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "SIGNATURE_LOG_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     "DJANGO_ALLOWED_HOSTS": "appeals.example.org,localhost",
     "SITE_URL": "https://appeals.example.org",
     "EMAIL_URL": "smtp://127.0.0.1:25",

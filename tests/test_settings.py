@@ -32,9 +32,23 @@ def test_start_up_refuses_a_missing_secret_key_when_debug_is_off():
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
 
+def test_start_up_refuses_a_missing_signature_log_key_when_debug_is_off():
+    result = start_django(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "SIGNATURE_LOG_KEY is not set" in result.stderr
+
+
 @pytest.mark.parametrize(
     "env",
-    [{"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 50}, {"DJANGO_DEBUG": "1"}],
+    [
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "SIGNATURE_LOG_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        },
+        {"DJANGO_DEBUG": "1"},
+    ],
     ids=["production-with-key", "development"],
 )
 def test_start_up_succeeds_when_configured(env):

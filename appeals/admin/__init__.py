@@ -3,6 +3,7 @@ updates to signers, the archives of the static copy."""
 
 from appeals.admin import (  # noqa: F401  (registers the admins)
     appeals,
+    log,
     mail,
     mirror,
     signatures,

@@ -5,11 +5,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from appeals import exports, services
+from appeals.links import absolute_url
 from appeals.models import Appeal, ExportLog
+from appeals.services import signature_log
 from appealsite.spreadsheets import csv_bytes
 
 
@@ -65,13 +68,20 @@ class AppealExportsMixin:
         )
         with translation.override(appeal.language):
             public_address = appeal.canonical_url if appeal.is_public else ""
+        # The delivered count is that of a signed checkpoint of the log.
+        checkpoint = signature_log.checkpoint_now(appeal=appeal)
         rendered = render_to_string(
             "admin/appeals/appeal/delivery_document.html",
             {
                 "appeal": appeal,
+                "checkpoint": checkpoint,
+                "checkpoint_data": signature_log.checkpoint_data(checkpoint),
+                "checkpoints_url": absolute_url(
+                    reverse("data:log_checkpoints", args=[appeal.original.slug])
+                ),
                 "names": mark_safe(exports.NAMES_PLACEHOLDER),
                 "cosignatures": appeal.organization_signatures.public().order_by("pk"),
-                "signature_count": appeal.current_signature_count(),
+                "signature_count": checkpoint.signature_count,
                 "hidden_count": exports.hidden_signature_count(appeal),
                 "countries": exports.signatures_by_country(appeal),
                 "digest": exports.DIGEST_PLACEHOLDER,

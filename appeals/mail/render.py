@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
 
-from appeals.links import absolute_url
 from appeals.models import (
     OrganizationSignature,
     OutgoingEmail,
@@ -105,11 +104,15 @@ def signature_context(
     The links open the pages in the email's language: a page's address names it.
     """
     with translation.override(offered_language(signature.language)):
+        tokens = {
+            purpose: make_token(signature, purpose) for _, purpose in LINKS.values()
+        }
         return {
             **_shared_context(signature, update),
             **{
-                name: link(view, make_token(signature, purpose))
+                name: link(view, tokens[purpose], onion=is_onion_link(name))
                 for name, (view, purpose) in LINKS.items()
+                if settings.ONION_URL or not is_onion_link(name)
             },
         }
 
@@ -146,14 +149,20 @@ def _shared_context(signature, update: Update | None) -> dict:
         "appeal": appeal,
         "appeal_url": appeal.canonical_url,
         "is_organization": isinstance(signature, OrganizationSignature),
+        "onion": bool(settings.ONION_URL),
     }
 
 
-# The links an email about a signature may give, each opening a page by a token.
+# The links an email about a signature may give, each opening a page by a token;
+# the onion ones only where the site has an onion service (ONION_URL): a signer who
+# came through Tor may read their mail where the web address is blocked.
 LINKS = {
     "confirm_url": ("appeals:confirm", Purpose.CONFIRM),
     "withdraw_url": ("appeals:withdraw", Purpose.WITHDRAW),
     "unsubscribe_url": ("appeals:unsubscribe", Purpose.UNSUBSCRIBE),
+    "onion_confirm_url": ("appeals:confirm", Purpose.CONFIRM),
+    "onion_withdraw_url": ("appeals:withdraw", Purpose.WITHDRAW),
+    "receipt_url": ("appeals:receipt", Purpose.RECEIPT),
 }
 
 
@@ -195,10 +204,12 @@ class Drafts:
                 to="",
             )
         draft = self._drafts[key]
-        body, links = draft.body, {}
+        body, links, tokens = draft.body, {}, {}
         for name, (view, purpose) in LINKS.items():
             if STAND_INS[name] in body:
-                links[name] = link(view, make_token(signature, purpose))
+                if purpose not in tokens:
+                    tokens[purpose] = make_token(signature, purpose)
+                links[name] = link(view, tokens[purpose], onion=is_onion_link(name))
                 body = body.replace(STAND_INS[name], links[name])
         headers = {}
         if update is not None:
@@ -218,10 +229,15 @@ class Drafts:
 STAND_INS = {name: f"link-{secrets.token_hex(16)}" for name in LINKS}
 
 
-def link(name: str, token: str) -> str:
-    """The absolute address of a page a token opens."""
-    before, _token, after = _address_of(name, get_language(), settings.SITE_URL)
+def link(name: str, token: str, *, onion: bool = False) -> str:
+    """The absolute address of a page a token opens, on the web or the onion."""
+    site = settings.ONION_URL if onion else settings.SITE_URL
+    before, _token, after = _address_of(name, get_language(), site)
     return f"{before}{token}{after}"
+
+
+def is_onion_link(name: str) -> bool:
+    return name.startswith("onion_")
 
 
 @functools.lru_cache(maxsize=64)
@@ -232,13 +248,13 @@ def _address_of(name: str, language: str | None, site_url: str) -> tuple:
     part of writing an email (README, "Performance").
     """
     placeholder = "token-placeholder"
-    return absolute_url(reverse(name, kwargs={"token": placeholder})).rpartition(
-        placeholder
-    )
+    address = site_url + reverse(name, kwargs={"token": placeholder})
+    return address.rpartition(placeholder)
 
 
 SIGNATURE_KINDS = {
     OutgoingEmail.Kind.CONFIRM,
     OutgoingEmail.Kind.ALREADY_SIGNED,
     OutgoingEmail.Kind.UPDATE,
+    OutgoingEmail.Kind.RECEIPT,
 }

@@ -9,7 +9,7 @@ def delete_links_with_a_plain_address(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appeals", "0043_mirror_exports"),
+        ("appeals", "0045_signature_log_backfill"),
     ]
 
     operations = [

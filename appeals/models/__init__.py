@@ -13,6 +13,13 @@ from appeals.models.delivery import (
     ResponseClock,
     ResponseStatus,
 )
+from appeals.models.log import (
+    LogCheckpoint,
+    LogEntry,
+    LogNode,
+    LogWitness,
+    WitnessCosignature,
+)
 from appeals.models.mail import OutgoingEmail
 from appeals.models.mirror import MirrorExport
 from appeals.models.signatures import (
@@ -38,6 +45,11 @@ __all__ = [
     "DeliveryEvent",
     "ExportLog",
     "IPHashKey",
+    "LogCheckpoint",
+    "LogEntry",
+    "LogNode",
+    "LogWitness",
+    "WitnessCosignature",
     "MirrorExport",
     "Organization",
     "OutgoingEmail",

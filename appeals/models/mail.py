@@ -42,6 +42,7 @@ class OutgoingEmail(models.Model):
         VOLUNTEER = "volunteer", _("Volunteer confirmation")
         TYPO_REPORT = "typo_report", _("Typo report to editors")
         UPDATE = "update", _("Update to a signer")
+        RECEIPT = "receipt", _("Signer's receipt")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

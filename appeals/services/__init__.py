@@ -11,6 +11,8 @@
   sends it).
 - counting: folding count changes into the stored count, recounting.
 - retention: erasing what is kept no longer than needed (daily).
+- signature_log: the append-only log of every count change, its signed
+  checkpoints, proofs and witnesses' countersignatures.
 - highrisk: high-risk appeals' addresses, their keyed codes and keys (see there).
 - mirror: the static copy of the site, written, packed and recorded
   (appeals.mirror).
@@ -42,6 +44,7 @@ from appeals.services.publishing import (
     record_former_slug,
     reopen_appeal,
 )
+from appeals.services.signature_log import record_cosignature
 from appeals.services.signing import (
     MAX_EMAILS_PER_ADDRESS_PER_DAY,
     REFUSALS,
@@ -66,6 +69,7 @@ __all__ = [
     "log_export",
     "publish_appeal",
     "queue_email",
+    "record_cosignature",
     "record_former_slug",
     "reject_organization_signatures",
     "reject_signatures",

@@ -6,7 +6,8 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import QuerySet
 
-from appeals.models import OrganizationSignature, Signature
+from appeals.models import LogEntry, OrganizationSignature, Signature
+from appeals.services import signature_log
 from appeals.services.signing import change_counts, queue_confirmation
 
 
@@ -18,6 +19,7 @@ def reject_signatures(*, signatures: QuerySet[Signature]) -> int:
             status__in=[Signature.Status.REJECTED, Signature.Status.WITHDRAWN]
         ),
         to_status=lambda row: Signature.Status.REJECTED,
+        log_kinds=(LogEntry.Kind.RESTORED, LogEntry.Kind.REJECTED),
     )
 
 
@@ -31,10 +33,11 @@ def restore_signatures(*, signatures: QuerySet[Signature]) -> int:
             if row["confirmed_at"] is not None
             else Signature.Status.PENDING
         ),
+        log_kinds=(LogEntry.Kind.RESTORED, LogEntry.Kind.REJECTED),
     )
 
 
-def _move_signatures(signatures, *, to_status) -> int:
+def _move_signatures(signatures, *, to_status, log_kinds) -> int:
     """Change statuses row by row and record what that does to each count.
 
     Each move is a state transition: the rows are locked before their statuses are
@@ -48,17 +51,23 @@ def _move_signatures(signatures, *, to_status) -> int:
     )
     deltas = Counter()
     moves: dict[tuple[str, str], list[int]] = {}
+    counted, uncounted = [], []
     for row in rows:
         target = to_status(row)
         moves.setdefault((row["status"], target), []).append(row["pk"])
         was_counted = row["status"] == Signature.Status.CONFIRMED
         is_counted = target == Signature.Status.CONFIRMED
         deltas[row["appeal_id"]] += int(is_counted) - int(was_counted)
+        if is_counted != was_counted:
+            (counted if is_counted else uncounted).append(row["pk"])
     for (source, target), pks in moves.items():
         for start in range(0, len(pks), 1000):
             Signature.objects.filter(
                 pk__in=pks[start : start + 1000], status=source
             ).update(status=target)
+    adding, removing = log_kinds
+    signature_log.record_changes(signature_ids=counted, kind=adding)
+    signature_log.record_changes(signature_ids=uncounted, kind=removing)
     change_counts(deltas)
     return len(rows)
 
@@ -104,6 +113,14 @@ def delete_signatures(
         deltas = Counter()
         for _pk, appeal_id, status in rows:
             deltas[appeal_id] -= int(status == Signature.Status.CONFIRMED)
+        signature_log.record_changes(
+            signature_ids=[
+                pk
+                for pk, _appeal_id, status in rows
+                if status == Signature.Status.CONFIRMED
+            ],
+            kind=LogEntry.Kind.DELETED,
+        )
         change_counts(deltas)
     pks = [pk for pk, _appeal_id, _status in rows]
     for start in range(0, len(pks), 1000):

@@ -21,6 +21,7 @@ from appeals.mail import fanout
 from appeals.mail.render import render_email, signature_context
 from appeals.models import (
     Appeal,
+    LogEntry,
     OrganizationSignature,
     OutgoingEmail,
     Signature,
@@ -28,7 +29,7 @@ from appeals.models import (
     SigningState,
     normalize_email,
 )
-from appeals.services import highrisk, tasks
+from appeals.services import highrisk, signature_log, tasks
 
 # One address gets at most this many emails per appeal per day, however often
 # someone submits it.
@@ -249,6 +250,7 @@ def confirm_signature(*, signature: Signature | OrganizationSignature) -> bool:
         # An update went out while this signature waited for its confirmation.
         transaction.on_commit(tasks.send_mail_in_request, robust=True)
     if confirmed and model is Signature:
+        signature_log.record_addition(signature=signature)
         change_counts({signature.appeal_id: +1})
     if confirmed:
         # High-risk mode: the address has done its work, unless updates need it.
@@ -279,6 +281,9 @@ def withdraw_signature(*, signature: Signature | OrganizationSignature) -> bool:
     current.withdrawn_at = timezone.now()
     current.save()
     if was_counted:
+        signature_log.record_changes(
+            signature_ids=[current.pk], kind=LogEntry.Kind.WITHDRAWN
+        )
         change_counts({current.appeal_id: -1})
     signature.refresh_from_db()
     return True

@@ -17,7 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from appeals.mail.mailer import send_queued
 from appeals.models import Appeal
-from appeals.services import counting
+from appeals.services import counting, signature_log
 
 
 def run_in_request() -> bool:
@@ -37,7 +37,32 @@ def send_mail_in_request() -> None:
 # A queue of its own: the count must not wait behind a backlog of emails.
 @task(queue_name="counts")
 def fold_signature_counts() -> int:
+    """Append the log entries of the count changes, then fold the changes.
+
+    In that order the log is never behind the stored count; new entries get a
+    signed checkpoint within the hour (appeals.services.signature_log).
+    """
+    if appeal_ids := signature_log.append_pending():
+        signature_log.checkpoint_due_logs(appeal_ids=appeal_ids)
+        _checkpoint_later()
+        send_mail_in_request()  # The new signers' receipts.
     return counting.fold_signature_counts()
+
+
+@task(queue_name="counts")
+def checkpoint_logs() -> int:
+    return len(signature_log.checkpoint_due_logs())
+
+
+def _checkpoint_later() -> None:
+    """Have the entries of the last hour signed even if no more come.
+
+    Development has no worker to run it later: `manage.py checkpoint_logs` does.
+    """
+    if run_in_request() or _waiting(checkpoint_logs):
+        return
+    run_after = timezone.now() + signature_log.CHECKPOINT_INTERVAL
+    checkpoint_logs.using(run_after=run_after).enqueue()
 
 
 def fold_counts_soon() -> None:
@@ -61,9 +86,12 @@ def fold_counts_soon() -> None:
 
 def _fold_waiting() -> bool:
     """Whether a fold is queued and no worker has taken it yet."""
+    return _waiting(fold_signature_counts)
+
+
+def _waiting(queued_task) -> bool:
     return DBTaskResult.objects.filter(
-        task_path=fold_signature_counts.module_path,
-        status=TaskResultStatus.READY,
+        task_path=queued_task.module_path, status=TaskResultStatus.READY
     ).exists()
 
 

@@ -1,5 +1,16 @@
 """Views, one module per concern; urls.py reaches them all through this package."""
 
+from appeals.views.log import (
+    log_checkpoints,
+    log_consistency,
+    log_cosign,
+    log_entries,
+    log_keys,
+    log_proof,
+    receipt,
+    receipt_check,
+    receipt_download,
+)
 from appeals.views.mirror import mirror_json, mirror_page
 from appeals.views.mydata import my_data, my_data_json, my_data_request
 from appeals.views.pages import (
@@ -35,6 +46,15 @@ from appeals.views.signing import (
 from appeals.views.updates import unsubscribe, update_detail
 
 __all__ = [
+    "log_checkpoints",
+    "log_consistency",
+    "log_cosign",
+    "log_entries",
+    "log_keys",
+    "log_proof",
+    "receipt",
+    "receipt_check",
+    "receipt_download",
     "AppealListView",
     "appeal_detail",
     "appeal_feed",

@@ -27,6 +27,7 @@ from appeals.feeds import AppealTimelineFeed
 from appeals.links import absolute_url, address_here
 from appeals.models import Appeal
 from appeals.pagecache import public_cache
+from appeals.services import signature_log
 from appeals.views.common import public_appeal, redirect_from_former_address
 from appealsite.languages import language_neutral, neutral_path
 from appealsite.spreadsheets import csv_bytes
@@ -83,6 +84,15 @@ def appeal_json(request, appeal):
     )
     data = opendata.appeal_data(appeal)
     last_modified = opendata.changed_at(appeal)
+    checkpoint = appeal.original.log_checkpoints.first()
+    data["signature_log"] = {
+        "checkpoints": absolute_url(
+            reverse("data:log_checkpoints", args=[appeal.original.slug])
+        ),
+        "latest_checkpoint": checkpoint and signature_log.checkpoint_data(checkpoint),
+    }
+    if checkpoint:
+        last_modified = max(last_modified, checkpoint.made_at)
     return opendata.json_response(request, data, last_modified=last_modified)
 
 

@@ -1,6 +1,7 @@
 """Signing, confirming and withdrawing, by a person or for an organization."""
 
 import functools
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,15 +16,16 @@ from django.views.decorators.http import require_http_methods, require_safe
 from appeals import localcache, services
 from appeals.antispam import client_ip
 from appeals.forms import OrganizationSignatureForm, SignatureForm
-from appeals.models import Appeal, OrganizationSignature, SigningState
+from appeals.models import Appeal, OrganizationSignature, Signature, SigningState
 from appeals.sharing import share_links
-from appeals.tokens import Purpose
+from appeals.tokens import InvalidToken, Purpose, make_token, read_token
 from appeals.views.common import (
     appeal_at_address,
     link_problem,
     published_appeal,
     signature_link,
 )
+from appeals.views.log import receipt_context
 from appeals.views.pages import render_appeal
 from appealsite.crosssite import public_form
 from appealsite.languages import language_to_write_in
@@ -182,7 +184,10 @@ def confirm(request, signature):
             return render_closed(request, appeal)
         if isinstance(signature, OrganizationSignature):
             return redirect("appeals:organization_thanks", slug=read.slug)
-        return redirect("appeals:thanks", slug=read.slug)
+        # The thank-you page shows the signer's receipt (the token names them).
+        token = make_token(signature, Purpose.RECEIPT)
+        thanks = reverse("appeals:thanks", kwargs={"slug": read.slug})
+        return HttpResponseRedirect(f"{thanks}?{urlencode({'receipt': token})}")
     return render(
         request, "appeals/confirm.html", {"appeal": read, "signature": signature}
     )
@@ -241,6 +246,17 @@ def thanks(request, slug):
         "share_url": url,
         "share_links": share_links(url=url, title=appeal.title),
     }
+    if token := request.GET.get("receipt"):
+        try:
+            signature = read_token(token, Purpose.RECEIPT)
+        except InvalidToken:
+            signature = None
+        if (
+            isinstance(signature, Signature)
+            and signature.appeal_id == appeal.original.pk
+        ):
+            context |= {"has_receipt": True, **receipt_context(signature)}
+            context["appeal"] = appeal
     return render(request, "appeals/thanks.html", context)
 
 

@@ -144,7 +144,8 @@ def test_a_reader_signs_the_russian_letter_in_russian_through_to_confirmation(
     )
     page.get_by_role("button", name=words["confirm"]).click()
     expect(page.get_by_role("heading", name=words["thanks"])).to_be_visible()
-    assert page.url == f"{live_server.url}{RUSSIAN_DEMO}thank-you/"
+    # The Russian version's thank-you page, with the signer's receipt (#23).
+    assert page.url.startswith(f"{live_server.url}{RUSSIAN_DEMO}thank-you/?receipt=")
     signature = Signature.objects.get(email="aigerim.s@example.org")
     assert signature.status == Signature.Status.CONFIRMED
     assert signature.appeal_version.language == signature.language == "ru"

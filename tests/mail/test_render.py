@@ -38,7 +38,11 @@ def written(email) -> tuple:
     return email.subject, email.body, email.from_email, email.to
 
 
-def test_each_email_written_from_a_draft_is_the_one_written_directly():
+@pytest.mark.parametrize("onion_url", ["", "http://example2345.onion"])
+def test_each_email_written_from_a_draft_is_the_one_written_directly(
+    settings, onion_url
+):
+    settings.ONION_URL = onion_url  # Its links too, where the site has one.
     appeal = make_appeal(title="Free them «now» & {{ soon }} <b>")
     version = make_appeal(title="Звільніть їх", translation_of=appeal, slug="uk-v")
     signatures = [

@@ -9,7 +9,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from appeals.models import Signature, SignatureCountDelta
+from appeals.models import LogCheckpoint, Signature, SignatureCountDelta
 from appeals.services import confirm_signature
 from tests.factories import make_appeal, make_signature
 
@@ -69,3 +69,31 @@ def test_a_confirmation_rolled_back_leaves_no_fold_queued():
 
     assert not DBTaskResult.objects.exists()
     assert not SignatureCountDelta.objects.exists()
+
+
+def test_the_fold_appends_to_the_log_and_queues_a_checkpoint_an_hour_later():
+    appeal = make_appeal()
+    first, second = (make_signature(appeal, status="pending") for _ in range(2))
+    confirm_signature(signature=first)
+    DBTaskResult.objects.update(run_after=timezone.now())
+    run_worker()
+
+    [checkpoint] = LogCheckpoint.objects.all()
+    assert checkpoint.tree_size == checkpoint.signature_count == 1
+    [later] = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    assert later.task_path == "appeals.services.tasks.checkpoint_logs"
+    assert later.run_after > timezone.now() + timedelta(minutes=59)
+
+    # A signature within the hour: appended, signed by that later checkpoint.
+    confirm_signature(signature=second)
+    DBTaskResult.objects.filter(
+        task_path="appeals.services.tasks.fold_signature_counts"
+    ).update(run_after=timezone.now())
+    run_worker()
+    assert LogCheckpoint.objects.count() == 1
+    LogCheckpoint.objects.update(made_at=timezone.now() - timedelta(hours=1))
+    DBTaskResult.objects.update(run_after=timezone.now())
+    run_worker()
+
+    latest = LogCheckpoint.objects.order_by("-tree_size").first()
+    assert latest.tree_size == latest.signature_count == 2
