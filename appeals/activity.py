@@ -8,7 +8,7 @@ says the same for screen readers.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
@@ -122,9 +122,17 @@ class AppealActivity:
 
 
 def week_hours(now: datetime) -> list[datetime]:
-    """The starts of the last week's hours in the current time zone, this one last."""
+    """The starts of the last week's hours in the current time zone, this one last.
+
+    Counted back in UTC: back from a local time, an hour is a step of its clock,
+    which skips one and names one that never was when the clocks change.
+    """
     this_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
-    return [this_hour - timedelta(hours=back) for back in reversed(range(HOURS))]
+    this_hour = this_hour.astimezone(UTC)
+    return [
+        timezone.localtime(this_hour - timedelta(hours=back))
+        for back in reversed(range(HOURS))
+    ]
 
 
 def signing_activity(*, now: datetime | None = None) -> list[AppealActivity]:

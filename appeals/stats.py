@@ -10,14 +10,19 @@ time zone; a withdrawn one leaves the day it was counted on.
 Small counts can identify people: a country with fewer than SMALLEST_SHOWN
 signatures is named with "fewer than 5", never its count. The total is public
 (it is the appeal's count), so the total less the countries shown gives away the
-sum of those not shown; their names are left out too whenever that sum would
-give away any one country's count: when only one country is under five, and when
-every one of them has one signature (the sum equals their number) or four (four
-times their number). They are then one row, "other countries". Any other sum
-leaves each of them between two counts at least. This holds for one copy of the
-figures; comparing copies from different days can narrow a count down further.
+sum of those not shown; and the signatories page lists the signers who chose to
+be named, with their country, so each country has at least that many. Their
+names are left out too whenever the sum alone would give away any one country's
+count (when only one country is under five, and when every one of them has one
+signature or four), and whenever the sum with that list would give away how many
+signed in a country without being named (4 not shown, by two countries, and 3
+named in one: the other's 1 would be known). They are then one row, "other
+countries". Otherwise each of them stays between two counts at least, or is
+known to have only signers who chose to be named. This holds for one copy of
+the figures; comparing copies from different days can narrow a count down
+further.
 
-Each figure is one grouped query over the appeal's signatures. Both run at most
+Each figure is one grouped query over the appeal's signatures. They run at most
 once per STATS_SECONDS per appeal, whatever the number of servers and readers:
 the result is kept in the shared cache, and an old copy is served while one
 process makes the next (as appeals.pagecache does with pages).
@@ -111,9 +116,13 @@ def appeal_stats(appeal: Appeal) -> AppealStats:
 
 
 def count_signatures(appeal: Appeal) -> AppealStats:
-    """Count the appeal's confirmed signatures by country and by day: two queries."""
+    """Count the appeal's confirmed signatures by country (all, and those listed
+    by name) and by day: three queries."""
     signatures = Signature.objects.filter(appeal=appeal).confirmed().order_by()
     by_country = dict(signatures.values_list("country").annotate(count=Count("pk")))
+    listed = dict(
+        signatures.public().values_list("country").annotate(count=Count("pk"))
+    )
     by_day = dict(
         signatures.annotate(day=TruncDate(Coalesce("confirmed_at", "created_at")))
         .values_list("day")
@@ -122,15 +131,18 @@ def count_signatures(appeal: Appeal) -> AppealStats:
     last_day = timezone.localdate() if appeal.is_open else None
     return AppealStats(
         total=sum(by_country.values()),
-        countries=tuple(suppress_small_counts(by_country)),
+        countries=tuple(suppress_small_counts(by_country, listed=listed)),
         days=tuple(every_day(by_day, until=last_day)),
         made_at=time.time(),
     )
 
 
-def suppress_small_counts(counts: dict[str, int]) -> list[CountryCount]:
+def suppress_small_counts(
+    counts: dict[str, int], *, listed: dict[str, int] | None = None
+) -> list[CountryCount]:
     """Countries largest first, each under SMALLEST_SHOWN without its count, and
-    without its name where the total would give its count away."""
+    without its name where the total, with the signatures `listed` by name per
+    country, would give its count away."""
     shown = sorted(
         ((code, count) for code, count in counts.items() if count >= SMALLEST_SHOWN),
         key=lambda item: (-item[1], item[0]),
@@ -139,10 +151,35 @@ def suppress_small_counts(counts: dict[str, int]) -> list[CountryCount]:
     small = {code: count for code, count in counts.items() if count < SMALLEST_SHOWN}
     if not small:
         return rows
-    number, hidden = len(small), sum(small.values())
-    if number == 1 or hidden in (number, number * (SMALLEST_SHOWN - 1)):
+    if gives_a_count_away(small, listed=listed or {}):
         return [*rows, CountryCount(None, None)]
     return [*rows, *(CountryCount(code, None) for code in sorted(small))]
+
+
+def gives_a_count_away(small: dict[str, int], *, listed: dict[str, int]) -> bool:
+    """Whether naming these countries, each under SMALLEST_SHOWN, gives away a
+    count: by the figures alone, or by the figures with the signatures listed by
+    name, a count above those listed (signers who chose not to be named)."""
+    if single_counts(small, least=dict.fromkeys(small, 1)):
+        return True
+    least = {code: max(1, listed.get(code, 0)) for code in small}
+    return any(
+        count > listed.get(code, 0)
+        for code, count in single_counts(small, least=least).items()
+    )
+
+
+def single_counts(small: dict[str, int], *, least: dict[str, int]) -> dict[str, int]:
+    """The countries left with one possible count, knowing only the sum of the
+    counts, that each is under SMALLEST_SHOWN and at least its `least`."""
+    hidden, most, others = sum(small.values()), SMALLEST_SHOWN - 1, len(small) - 1
+    found = {}
+    for code in small:
+        at_least = max(least[code], hidden - most * others)
+        at_most = min(most, hidden - (sum(least.values()) - least[code]))
+        if at_least >= at_most:
+            found[code] = at_most
+    return found
 
 
 def every_day(counts: dict[date, int], *, until: date | None = None) -> list[Day]:

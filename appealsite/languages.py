@@ -133,3 +133,10 @@ def other_languages(request) -> list[dict]:
         }
         for code, _name in settings.LANGUAGES
     ]
+
+
+def offered_language(code: str) -> str:
+    """The language to write in for someone who chose `code`: it, if the site
+    still offers it, else the default. A signer's language may be one the
+    operator has since left out of INTERFACE_LANGUAGES, whose addresses are gone."""
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE

@@ -426,7 +426,12 @@ APPEAL_LANGUAGES = [
 # Languages of the interface, in the switcher's order; the first is the default,
 # for readers whose browser asks for none of them. An appeal's language versions
 # are independent of these. Each needs a complete catalogue (appeals.checks).
-INTERFACE_LANGUAGES = env.list("INTERFACE_LANGUAGES", default=["en", "uk", "ru", "kk"])
+# Written as people write lists ("en, uk"): the spaces are no part of a code.
+INTERFACE_LANGUAGES = [
+    code.strip()
+    for code in env.list("INTERFACE_LANGUAGES", default=["en", "uk", "ru", "kk"])
+    if code.strip()
+]
 _known_languages = dict(APPEAL_LANGUAGES)
 if unknown := [code for code in INTERFACE_LANGUAGES if code not in _known_languages]:
     raise ImproperlyConfigured(

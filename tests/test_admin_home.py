@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,9 +142,48 @@ def test_the_migration_takes_signatures_without_a_comment_out_of_the_queue():
     }
 
 
+@pytest.mark.django_db(transaction=True)
+def test_migration_0042_runs_again_after_it_was_killed_past_its_indexes():
+    # atomic=False: each of its steps commits on its own, so a deploy killed
+    # after an index was built, before the migration was recorded, runs it
+    # again over that index.
+    executor = MigrationExecutor(connection)
+    state = executor.loader.project_state(
+        ("appeals", "0041_language_defaults_and_emails")
+    )
+    migration = executor.loader.get_migration("appeals", "0042_comment_status_none")
+    appeal = make_appeal()
+    make_signature(appeal)
+    Signature.objects.update(comment_status="pending")
+
+    with connection.schema_editor(atomic=migration.atomic) as editor:
+        migration.apply(state, editor)
+
+    assert Signature.objects.get().comment_status == "none"
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "appeals_signature")
+    assert {"signature_comment_pending", "signature_quarantined"} <= set(indexes)
+
+
 def signed_at(appeal, when, **fields):
     signature = make_signature(appeal, **fields)
     Signature.objects.filter(pk=signature.pk).update(created_at=when)
+
+
+def test_the_week_with_a_clock_change_has_each_hour_once(settings):
+    # Kyiv's clocks went from 03:00 to 04:00 that night: an hour that never was
+    # took the count of the one after it, so the week counted it twice.
+    settings.TIME_ZONE = "Europe/Kyiv"
+    now = datetime(2026, 3, 29, 12, 30, tzinfo=UTC)
+    appeal = make_appeal()
+    signed_at(appeal, datetime(2026, 3, 29, 0, 30, tzinfo=UTC))  # 02:30 in Kyiv
+    signed_at(appeal, datetime(2026, 3, 29, 1, 30, tzinfo=UTC))  # 04:30 in Kyiv
+
+    with timezone.override("Europe/Kyiv"):
+        activity = signing_activity(now=now)[0]
+
+    assert activity.total == 2
+    assert len({hour.start for hour in activity.hours}) == HOURS
 
 
 def test_the_chart_counts_each_appeals_signatures_per_hour(settings):
@@ -281,6 +322,28 @@ def test_the_country_filter_is_one_drop_down_that_keeps_the_other_filters(
     assert '<input type="hidden" name="status__exact" value="confirmed">' in form[0]
     assert html.count('href="?country__exact=') == 0
     assert "From Georgia" in georgia and "From Ukraine" not in georgia
+
+
+@pytest.mark.parametrize(
+    ("admin_list", "query"),
+    [
+        ("signature", "country__exact=%00"),
+        ("signature", "status__exact=confirmed%00"),
+        ("organizationsignature", "country__exact=U%00A"),
+        ("organizationsignature", "queue=all&status__exact=%00"),
+    ],
+)
+def test_a_nul_in_a_signature_lists_filter_sends_back_to_the_list(
+    staff_client, admin_list, query
+):
+    # PostgreSQL takes no NUL in a string: the list failed with a 500.
+    make_signature(make_appeal(), country="UA")
+    url = reverse(f"admin:appeals_{admin_list}_changelist")
+
+    response = staff_client.get(f"{url}?{query}")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
 
 
 def test_the_slug_help_shows_the_placeholder_not_an_empty_tag(staff_client):

@@ -305,6 +305,27 @@ def test_a_folder_of_other_files_is_not_replaced(db, tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("moved_aside", [False, True])
+def test_a_run_killed_part_way_leaves_nothing_beside_the_next_copy(
+    appeal, tmp_path, moved_aside
+):
+    target = export(tmp_path / "mirror")
+    # Beside the folder, a run killed while rendering leaves its half-written
+    # copy; one killed between its two renames, the last copy moved aside too.
+    half = tmp_path / ".mirror-k1ll3d"
+    (half / "en").mkdir(parents=True)
+    (half / "en" / "index.html").write_text("half")
+    if moved_aside:
+        target.rename(tmp_path / ".mirror-k1ll3d-old")
+
+    export(target)
+
+    assert (target / "mirror.tar.gz").is_file()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == [
+        "mirror"
+    ]
+
+
 def test_the_live_site_publishes_the_archive_fingerprint(
     appeal, tmp_path, client, settings
 ):

@@ -78,6 +78,17 @@ def test_the_operator_chooses_the_interface_languages_and_the_first_is_default()
     assert result.stdout.strip() == "ru ['ru', 'kk', 'en']", result.stderr
 
 
+def test_interface_languages_may_be_written_with_spaces():
+    result = start_django(
+        "from django.conf import settings; "
+        "print(settings.LANGUAGE_CODE, [c for c, _ in settings.LANGUAGES])",
+        DJANGO_DEBUG="1",
+        INTERFACE_LANGUAGES=" uk, en ,kk, ",
+    )
+
+    assert result.stdout.strip() == "uk ['uk', 'en', 'kk']", result.stderr
+
+
 def test_an_interface_language_without_a_translation_stops_start_up():
     result = start_django(DJANGO_DEBUG="1", INTERFACE_LANGUAGES="en,de")
 

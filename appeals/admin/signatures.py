@@ -7,6 +7,7 @@ emails"; only superusers can delete (everyone else rejects, which keeps a record
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ShowFacets
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -120,6 +121,15 @@ class SignerDataAdmin(admin.ModelAdmin):
             # One appeal's list says which in its title, not in every row.
             fields.remove("appeal_title")
         return fields
+
+    def get_changelist_instance(self, request):
+        # PostgreSQL takes no NUL in a string: a filter holding one would fail the
+        # page. It goes back to the list, as with any filter the admin cannot use.
+        if any(
+            "\0" in value for _name, values in request.GET.lists() for value in values
+        ):
+            raise IncorrectLookupParameters
+        return super().get_changelist_instance(request)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

@@ -25,12 +25,13 @@ from appeals.models import (
     UpdateText,
 )
 from appeals.tokens import Purpose, make_token
+from appealsite.languages import offered_language
 
 
 def render_email(template: str, context: dict, *, language: str, to: str):
     """Write the email `{template}_subject.txt` and `_body.txt` make, in a language."""
     context = {"site_name": settings.SITE_NAME, **context}
-    with translation.override(language):
+    with translation.override(offered_language(language)):
         subject = render_to_string(f"{template}_subject.txt", context)
         body = render_to_string(f"{template}_body.txt", context)
     return EmailMessage(
@@ -102,7 +103,7 @@ def signature_context(
 
     The links open the pages in the email's language: a page's address names it.
     """
-    with translation.override(signature.language):
+    with translation.override(offered_language(signature.language)):
         tokens = {
             purpose: make_token(signature, purpose) for _, purpose in LINKS.values()
         }
@@ -183,7 +184,7 @@ class Drafts:
     def write(self, message: OutgoingEmail) -> EmailMessage:
         # The links open the pages in the email's language (a page's address
         # names it), whatever language the process writing it has active.
-        with translation.override(message.about.language):
+        with translation.override(offered_language(message.about.language)):
             return self._write(message)
 
     def _write(self, message: OutgoingEmail) -> EmailMessage:

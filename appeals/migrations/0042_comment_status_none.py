@@ -37,6 +37,21 @@ def drop_created_at_brin(apps, schema_editor):
         schema_editor.execute("DROP INDEX IF EXISTS signature_created_at_brin")
 
 
+class AddIndexOnce(migrations.AddIndex):
+    """AddIndex that leaves the index alone if it is already there: with
+    atomic=False each step commits on its own, so a run killed after building an
+    index (before Django recorded the migration) runs again over it."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        connection = schema_editor.connection
+        with connection.cursor() as cursor:
+            table = model._meta.db_table
+            existing = connection.introspection.get_constraints(cursor, table)
+        if self.index.name not in existing:
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
 class Migration(migrations.Migration):
     # Each slice of the data fix commits on its own: the new partial index is then
     # built from the fixed rows alone (21 MB of stale entries for a million
@@ -60,11 +75,11 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(mark_signatures_without_a_comment, migrations.RunPython.noop),
         migrations.RunPython(add_created_at_brin, drop_created_at_brin),
-        migrations.AddIndex(
+        AddIndexOnce(
             model_name='signature',
             index=models.Index(condition=models.Q(('comment_status', 'pending')), fields=['id'], name='signature_comment_pending'),
         ),
-        migrations.AddIndex(
+        AddIndexOnce(
             model_name='signature',
             index=models.Index(condition=models.Q(('status', 'quarantined')), fields=['id'], name='signature_quarantined'),
         ),

@@ -1,7 +1,10 @@
 """The static copy of the site (appeals.mirror): rendered, packed, recorded."""
 
+import fcntl
+import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +45,34 @@ def export_mirror(*, directory: Path) -> tuple[MirrorExport, bool]:
             % {"folder": directory}
         )
     directory.parent.mkdir(parents=True, exist_ok=True)
+    with _one_export_at_a_time(directory):
+        _clear_leftovers(directory)
+        return _export(directory)
+
+
+@contextmanager
+def _one_export_at_a_time(directory: Path):
+    """Lock the folder's parent, where the copy is written first: another export
+    (the daily job's, one run by hand) waits for this one. The system lets go of
+    the lock when the process ends, killed or not."""
+    parent = os.open(directory.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(parent, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(parent)
+
+
+def _clear_leftovers(directory: Path) -> None:
+    """Remove what a run killed part-way left beside the folder (only a running
+    export writes there, and none runs but this one): its half-written copy, and
+    the last copy it had moved aside."""
+    for leftover in directory.parent.glob(f".{directory.name}-*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover)
+
+
+def _export(directory: Path) -> tuple[MirrorExport, bool]:
     as_of = data_as_of()
     partial = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:

@@ -64,3 +64,26 @@ def test_an_update_s_links_and_unsubscribe_header_name_the_signer_s_language(
     assert "/en/" not in email.body
     context = signature_context(ukrainian_signer)
     assert "/uk/signatures/confirm/" in context["confirm_url"]
+
+
+def test_a_signer_in_a_language_the_site_no_longer_offers_gets_working_links(
+    settings, client
+):
+    # Signed in Kazakh; the operator has since left Kazakh out of
+    # INTERFACE_LANGUAGES: /kk/ addresses no longer exist.
+    appeal = make_appeal(slug="free-them")
+    version = make_appeal(translation_of=appeal, language="kk", slug="bosat")
+    signer = make_signature(
+        appeal, language="kk", appeal_version=version, status=Signature.Status.PENDING
+    )
+    settings.LANGUAGES = [("en", "English"), ("uk", "Ukrainian")]
+    translation.deactivate()
+
+    email = render_queued(
+        OutgoingEmail(kind=Kind.CONFIRM, signature=signer), drafts=Drafts()
+    )
+
+    paths = re.findall(r"http://127\.0\.0\.1:8000(/\S+)", email.body)
+    assert len(paths) >= 3
+    for path in paths:
+        assert client.get(path).status_code != 404, path
