@@ -914,4 +914,5 @@ KK = {
     "No active witness has that key.": "Бұл кілт бірде-бір белсенді куәгерде жоқ.",
     "The signature does not match.": "Қолтаңба сәйкес келмейді.",
     "Send JSON with the note, your key_id and signature.": "note, key_id және signature бар JSON жіберіңіз.",
+    "The site also publishes static copies of itself for readers where it is blocked (“Copies of this site”), refreshed once a day: until the next one, the latest copy still lists your name, and a copy someone already downloaded keeps it.": "Сайт өзі бұғатталған жердегі оқырмандар үшін өзінің статикалық көшірмелерін де жариялайды («Осы сайттың көшірмелері») және оларды тәулігіне бір рет жаңартады: келесі жаңартуға дейін соңғы көшірмеде есіміңіз әлі тұрады, ал біреу бұрын жүктеп алған көшірмеде ол сақталып қалады.",
 }

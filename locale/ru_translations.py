@@ -916,4 +916,5 @@ RU = {
     "No active witness has that key.": "Ни у одного активного свидетеля нет такого ключа.",
     "The signature does not match.": "Подпись не совпадает.",
     "Send JSON with the note, your key_id and signature.": "Отправьте JSON с note, вашим key_id и signature.",
+    "The site also publishes static copies of itself for readers where it is blocked (“Copies of this site”), refreshed once a day: until the next one, the latest copy still lists your name, and a copy someone already downloaded keeps it.": "Сайт также публикует статические копии себя для читателей там, где он заблокирован («Копии этого сайта»), и обновляет их раз в сутки: до следующего обновления последняя копия ещё содержит ваше имя, а копия, которую кто-то уже скачал, сохраняет его.",
 }

@@ -941,4 +941,5 @@ UK = {
     "No active witness has that key.": "Жоден активний свідок не має такого ключа.",
     "The signature does not match.": "Підпис не збігається.",
     "Send JSON with the note, your key_id and signature.": "Надішліть JSON із note, вашим key_id і signature.",
+    "The site also publishes static copies of itself for readers where it is blocked (“Copies of this site”), refreshed once a day: until the next one, the latest copy still lists your name, and a copy someone already downloaded keeps it.": "Сайт також публікує статичні копії себе для читачів там, де його заблоковано («Копії цього сайту»), і оновлює їх раз на добу: до наступного оновлення остання копія ще містить ваше ім'я, а копія, яку хтось уже завантажив, зберігає його.",
 }

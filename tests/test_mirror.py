@@ -15,11 +15,13 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from appeals.mirror.pages import file_for
 from appeals.models import Appeal, MirrorExport, Signature
+from appeals.tokens import Purpose, make_token
 from tests.factories import make_appeal, make_organization, make_signature
 
 ONION_URL = f"http://{'a' * 56}.onion"
@@ -388,3 +390,25 @@ def test_the_copy_holds_nothing_the_live_site_does_not_show(appeal, tmp_path):
         assert secret not in everything
     assert b"@example.org" not in everything
     assert b"shown%40example.org" not in everything
+
+
+@pytest.mark.django_db
+def test_a_signer_about_to_withdraw_is_told_the_copies_keep_their_name_a_day(client):
+    appeal = make_appeal()
+    signature = make_signature(appeal, status=Signature.Status.CONFIRMED)
+    withdraw = reverse(
+        "appeals:withdraw", args=[make_token(signature, Purpose.WITHDRAW)]
+    )
+    privacy = reverse("appeals:privacy")
+    said = "until the next one, the latest copy still lists your name"
+
+    without_copies = [client.get(withdraw), client.get(privacy)]
+    MirrorExport.objects.create(
+        as_of=datetime(2026, 12, 1, tzinfo=UTC), sha256="0" * 64, size=1
+    )
+    cache.clear()  # The privacy page is kept a few seconds, as for every reader.
+    with_copies = [client.get(withdraw), client.get(privacy)]
+
+    assert [page.status_code for page in without_copies + with_copies] == [200] * 4
+    assert not [page for page in without_copies if said in page.content.decode()]
+    assert all(said in page.content.decode() for page in with_copies)

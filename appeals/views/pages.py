@@ -14,7 +14,8 @@ from django.views.generic import ListView
 from appeals import charts, sharing, stats, structured
 from appeals.forms import SignatureForm
 from appeals.links import absolute_url, address_here, link_here
-from appeals.models import Appeal, AppealQuerySet, SigningState
+from appeals.mirror import is_mirror
+from appeals.models import Appeal, AppealQuerySet, MirrorExport, SigningState
 from appeals.pagination import KeysetQueryForm, newest_first_page
 from appeals.timeline import timeline, timeline_prefetches
 from appeals.views.common import link_problem, public_appeal
@@ -255,4 +256,6 @@ def share_mastodon(request, appeal):
 
 @require_safe
 def privacy(request):
-    return render(request, "appeals/privacy.html")
+    # A copy of the site is a copy whatever exports came before it (deterministic).
+    copies = is_mirror(request) or MirrorExport.objects.exists()
+    return render(request, "appeals/privacy.html", {"copies": copies})

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 from appeals import localcache, services
 from appeals.antispam import client_ip
 from appeals.forms import OrganizationSignatureForm, SignatureForm
-from appeals.models import Appeal, OrganizationSignature, Signature, SigningState
+from appeals.models import (
+    Appeal,
+    MirrorExport,
+    OrganizationSignature,
+    Signature,
+    SigningState,
+)
 from appeals.sharing import share_links
 from appeals.tokens import InvalidToken, Purpose, make_token, read_token
 from appeals.views.common import (
@@ -224,7 +230,13 @@ def withdraw(request, signature):
         services.withdraw_signature(signature=signature)
         return redirect("appeals:withdrawn", slug=appeal.slug)
     return render(
-        request, "appeals/withdraw.html", {"appeal": appeal, "signature": signature}
+        request,
+        "appeals/withdraw.html",
+        {
+            "appeal": appeal,
+            "signature": signature,
+            "copies": MirrorExport.objects.exists(),
+        },
     )
 
 
