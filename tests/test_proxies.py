@@ -66,6 +66,7 @@ def test_without_trusted_proxies_forwarded_for_counts_for_nothing(settings):
     assert client_ip(request_from(NGINX, CLIENT)) == NGINX
 
 
+@pytest.mark.django_db  # The privacy notice asks whether the site has copies.
 @pytest.mark.usefixtures("behind_nginx")
 def test_a_client_that_reaches_the_app_directly_cannot_claim_https(settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
