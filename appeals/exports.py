@@ -10,13 +10,13 @@ import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count
 from django.utils import translation
 from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
 
+from appeals import stats
 from appeals.models import Appeal, Signature
 from appealsite.spreadsheets import BOM, csv_bytes, csv_line_encoder
 
@@ -48,11 +48,6 @@ def hidden_signature_count(appeal: Appeal) -> int:
     )
 
 
-# A country with fewer signatures than this is not named on the delivery document:
-# its addressee could otherwise tell who, of a handful, signed.
-FEWEST_NAMED_PER_COUNTRY = 5
-
-
 @dataclass
 class CountryCount:
     name: str
@@ -60,28 +55,28 @@ class CountryCount:
 
     @property
     def is_few(self) -> bool:
-        return self.count < FEWEST_NAMED_PER_COUNTRY
+        return self.count < stats.SMALLEST_SHOWN
 
 
 def signatures_by_country(appeal: Appeal) -> list[CountryCount]:
-    """Confirmed signatures per country, most first, in the appeal's language; the
-    countries with only a few are counted together under "Other countries"."""
-    counts = (
-        appeal.signatures.confirmed()
-        .values_list("country")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "country")
+    """Confirmed signatures per country, most first, in the appeal's language.
+
+    Stricter than the public figures (appeals.stats): the countries with only a
+    few are never named to the addressee, who could otherwise tell who, of a
+    handful, signed; they are counted together under "Other countries".
+    """
+    counts = sorted(
+        stats.confirmed_by_country(appeal).items(),
+        key=lambda item: (-item[1], item[0]),
     )
     with translation.override(appeal.language):
         names = dict(countries)
         named = [
             CountryCount(name=names.get(code, code), count=count)
             for code, count in counts
-            if count >= FEWEST_NAMED_PER_COUNTRY
+            if count >= stats.SMALLEST_SHOWN
         ]
-        others = sum(
-            count for _code, count in counts if count < FEWEST_NAMED_PER_COUNTRY
-        )
+        others = sum(count for _code, count in counts if count < stats.SMALLEST_SHOWN)
         if others:
             named.append(CountryCount(name=_("Other countries"), count=others))
     return named

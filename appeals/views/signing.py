@@ -267,8 +267,8 @@ def thanks(request, slug):
             isinstance(signature, Signature)
             and signature.appeal_id == appeal.original.pk
         ):
-            context |= {"has_receipt": True, **receipt_context(signature)}
-            context["appeal"] = appeal
+            # The receipt's, but the thank-you page stays that of the version read.
+            context = {**receipt_context(signature), **context, "has_receipt": True}
     return render(request, "appeals/thanks.html", context)
 
 
