@@ -2,15 +2,18 @@
 
     python scripts/smtp_sink.py --port 2525 [--log FILE [--arrivals-only]]
         [--refuse-data ADDR ...] [--defer-rcpt ADDR:N ...] [--slow SECONDS]
+        [--no-pipelining]
 
 Every message is accepted and discarded, except that messages to a --refuse-data
 address get "554 5.7.1 Message refused" after DATA, and a --defer-rcpt address gets
 "451 4.3.0 Try again later" at RCPT TO its first N times. --slow waits before
-answering DATA, so messages stay in flight. With --log, each accepted message is
-appended to FILE as one JSON line (with --arrivals-only, just its recipients and
-time of arrival, nothing parsed); without it nothing is parsed, so the sink stays
-fast. "listening on 127.0.0.1:PORT" is printed once connections are accepted; on
-SIGTERM or SIGINT the sink prints how many messages it accepted and exits.
+answering DATA, so messages stay in flight. It offers PIPELINING (RFC 2920), as
+the relays we send through do, unless --no-pipelining. With --log, each accepted
+message is appended to FILE as one JSON line (with --arrivals-only, just its
+recipients and time of arrival, nothing parsed); without it nothing is parsed, so
+the sink stays fast. "listening on 127.0.0.1:PORT" is printed once connections are
+accepted; on SIGTERM or SIGINT the sink prints how many messages it accepted and
+exits.
 """
 
 import argparse
@@ -44,14 +47,30 @@ class Sink:
     """The aiosmtpd handler: refuse, defer, delay or log as the options say."""
 
     def __init__(
-        self, *, log_file=None, arrivals_only=False, refuse=(), defer=None, slow=0.0
+        self,
+        *,
+        log_file=None,
+        arrivals_only=False,
+        refuse=(),
+        defer=None,
+        slow=0.0,
+        pipelining=True,
     ):
         self.log_file = log_file
         self.arrivals_only = arrivals_only
         self.refuse = {address.lower() for address in refuse}
         self.defer = {address.lower(): n for address, n in (defer or {}).items()}
         self.slow = slow
+        self.pipelining = pipelining
         self.accepted = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # What aiosmtpd does when there is no hook.
+        if self.pipelining:
+            # As the relays we send through offer it (RFC 2920); aiosmtpd reads
+            # commands one line at a time, which is all that pipelining needs.
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         key = address.lower()
@@ -138,6 +157,11 @@ def main() -> None:
     parser.add_argument("--refuse-data", metavar="ADDR", **many)
     parser.add_argument("--defer-rcpt", metavar="ADDR:N", type=address_count, **many)
     parser.add_argument("--slow", metavar="SECONDS", type=float, default=0.0)
+    parser.add_argument(
+        "--no-pipelining",
+        action="store_true",
+        help="Do not offer PIPELINING: a server that wants one command at a time.",
+    )
     args = parser.parse_args()
 
     log_file = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
@@ -147,6 +171,7 @@ def main() -> None:
         refuse=args.refuse_data,
         defer=dict(args.defer_rcpt),
         slow=args.slow,
+        pipelining=not args.no_pipelining,
     )
     try:
         asyncio.run(serve(args.port, sink))

@@ -3,9 +3,10 @@
 A sender claims due messages for a lease (SKIP LOCKED: mailers on several servers
 never take the same one), writes each one as its signature is at that moment,
 sends it over a connection it keeps open, and records the outcome of each message
-as soon as the server answered. So a mailer killed at any moment leaves at most the
-message in flight unrecorded: its lease runs out and another mailer sends it again
-(the only duplicate SMTP allows: the server took it and its answer was lost).
+as soon as the server answered, while the next message's envelope travels and
+before that message goes. So a mailer killed at any moment leaves at most one sent
+message per connection unrecorded: its lease runs out and another mailer sends it
+again (the only duplicate SMTP allows: the server took it and its answer was lost).
 
 The server's answer decides what happens to a message: accepted, it is sent; a
 permanent refusal (5xx) fails that message alone, with the reply kept for staff; a
@@ -30,6 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from appeals.mail import wire
 from appeals.mail.render import Drafts, render_queued, still_needed
 from appeals.models import (
     Appeal,
@@ -263,9 +265,9 @@ class Sender:
     def send_batch(self, *, limit: int = BATCH_SIZE) -> int:
         """Claim and send one batch; return how many messages it held (0: none due).
 
-        Raise ServerUnreachable if the server could not be reached (the rest of
-        the batch is given back) and DatabaseError if the database failed (what was
-        sent is kept to be recorded by the next call).
+        Raise ServerUnreachable if the server could not be reached (what was sent
+        is recorded, the rest of the batch given back) and DatabaseError if the
+        database failed (what was sent is kept to be recorded by the next call).
         """
         self.recover()
         messages = claim(mailer_id=self.mailer_id, limit=limit)
@@ -292,11 +294,15 @@ class Sender:
                 read_again(self.held)
                 self.drafts = Drafts()
             self.current = message
-            outcome = self.send(message)  # May raise ServerUnreachable.
+            try:
+                outcome = self.send(message)
+            except ServerUnreachable:
+                self.recover()  # What went is recorded now, not after the pause.
+                raise
             self.current = None
             self.held = messages[position + 1 :]
+            # Written while the next email's envelope travels (see deliver).
             self.unrecorded.append(outcome)
-            self.flush()
         self.recover()
         return len(messages)
 
@@ -330,7 +336,17 @@ class Sender:
     def deliver(self, message: OutgoingEmail, email, *, again: bool = False) -> Outcome:
         try:
             self.connect()
-            self.backend.send_messages([email])
+            finish = wire.begin(self.backend, email)
+            # The outcomes so far are written while the server reads this
+            # envelope, and always before this message goes: a mailer killed at
+            # any moment has at most one sent email unrecorded per connection.
+            self.flush()
+            finish()
+        except DatabaseError:
+            # Recording failed with an envelope open: this connection cannot carry
+            # another email, and this one was not sent (it is given back).
+            self.disconnect()
+            raise
         except ServerUnreachable:
             raise
         except smtplib.SMTPRecipientsRefused as error:

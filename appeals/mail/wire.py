@@ -13,6 +13,8 @@ import base64
 import functools
 import re
 import smtplib
+from collections.abc import Callable
+from contextlib import suppress
 from email.errors import HeaderParseError
 from email.header import Header
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
@@ -98,6 +100,95 @@ PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 _checked_sender = functools.lru_cache(maxsize=4)(checked_address)
 
 
+class Envelope:
+    """One email on its way over a connection: begun, then finished.
+
+    Without pipelining an email takes a round trip for MAIL, one for each RCPT,
+    one for DATA and one for the message: the mailer spent most of its time
+    waiting for them (README, "The mailer"). Where the server offers PIPELINING
+    (RFC 2920), beginning writes the envelope (MAIL, each RCPT, DATA) at once,
+    and finish() reads its replies in order and sends the message: two round
+    trips, and the caller may do something else in between (the mailer records
+    the previous email's outcome while the server reads this envelope). Without
+    it, finish() is smtplib's sendmail(). finish() raises what sendmail() raises,
+    in the same cases, so callers cannot tell which way it went.
+    """
+
+    def __init__(
+        self, smtp: smtplib.SMTP, sender: str, recipients: list[str], message: bytes
+    ):
+        self.smtp = smtp
+        self.sender = sender
+        self.recipients = recipients
+        self.message = message
+        smtp.ehlo_or_helo_if_needed()
+        self.pipelined = smtp.does_esmtp and smtp.has_extn("pipelining")
+        if self.pipelined:
+            size = f" SIZE={len(message)}" if smtp.has_extn("size") else ""
+            commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}{size}"]
+            commands += [f"RCPT TO:{smtplib.quoteaddr(to)}" for to in recipients]
+            smtp.send("".join(f"{command}\r\n" for command in [*commands, "DATA"]))
+
+    def finish(self) -> dict:
+        """Read the replies and send the message; return the refused recipients."""
+        smtp, recipients = self.smtp, self.recipients
+        if not self.pipelined:
+            return smtp.sendmail(self.sender, recipients, self.message)
+        mail_reply = smtp.getreply()
+        if mail_reply[0] == 421:  # The server is closing the connection.
+            smtp.close()
+            raise smtplib.SMTPSenderRefused(*mail_reply, self.sender)
+        refused = {}
+        for address in recipients:
+            reply = smtp.getreply()
+            if reply[0] not in (250, 251):
+                refused[address] = reply
+            if reply[0] == 421:
+                smtp.close()
+                raise smtplib.SMTPRecipientsRefused(refused)
+        code, text = smtp.getreply()
+        if code == 421:
+            smtp.close()
+            raise smtplib.SMTPDataError(code, text)
+        envelope_refused = mail_reply[0] != 250 or len(refused) == len(recipients)
+        if code == 354 and envelope_refused:
+            # A server that opens the data after refusing the envelope is out of
+            # step with us: hang up rather than send it an empty message.
+            smtp.close()
+        elif envelope_refused or code != 354:
+            _reset(smtp)
+        if mail_reply[0] != 250:
+            raise smtplib.SMTPSenderRefused(*mail_reply, self.sender)
+        if len(refused) == len(recipients):
+            raise smtplib.SMTPRecipientsRefused(refused)
+        if code != 354:
+            raise smtplib.SMTPDataError(code, text)
+        smtp.send(_dot_stuffed(self.message) + b".\r\n")
+        code, text = smtp.getreply()
+        if code != 250:
+            if code == 421:
+                smtp.close()
+            else:
+                _reset(smtp)
+            raise smtplib.SMTPDataError(code, text)
+        return refused
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    """RSET after a refusal, so the connection can carry the next email."""
+    with suppress(smtplib.SMTPServerDisconnected):
+        smtp.rset()
+
+
+def _dot_stuffed(message: bytes) -> bytes:
+    """The message as DATA carries it: a leading dot doubled, ending in CRLF."""
+    message = LEADING_DOT.sub(b"..", message)
+    return message if message.endswith(b"\r\n") else message + b"\r\n"
+
+
+LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
 class SMTPBackend(EmailBackend):
     """Django's SMTP backend, writing plain-text messages with plain_text_bytes()."""
 
@@ -107,10 +198,16 @@ class SMTPBackend(EmailBackend):
         return super().prep_address(address, force_ascii)
 
     def _send(self, email_message):
+        return self.begin(email_message)()
+
+    def begin(self, email_message) -> Callable[[], bool]:
+        """Begin sending a message over the open connection; return what finishes
+        it (True: sent), as Envelope does."""
+        general_way = functools.partial(EmailBackend._send, self, email_message)
         if not email_message.recipients():
-            return False
+            return lambda: False
         if not _plain(email_message):
-            return super()._send(email_message)  # Not one of ours: the general way.
+            return general_way  # Not one of ours.
         from_email = _checked_sender(email_message.from_email)
         recipients = [self.prep_address(address) for address in email_message.to]
         try:
@@ -123,14 +220,34 @@ class SMTPBackend(EmailBackend):
                 extra_headers=email_message.extra_headers,
             )
         except (ValueError, UnicodeError):
-            return super()._send(email_message)  # Django's way, and its errors.
+            return general_way  # Django's way, and its errors.
         try:
-            self.connection.sendmail(from_email, recipients, message)
+            envelope = Envelope(self.connection, from_email, recipients, message)
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return lambda: False
+        return functools.partial(self._finish, envelope)
+
+    def _finish(self, envelope: Envelope) -> bool:
+        try:
+            envelope.finish()
         except smtplib.SMTPException:
             if not self.fail_silently:
                 raise
             return False
         return True
+
+
+def begin(backend, email_message) -> Callable[[], object]:
+    """Begin sending a message through any backend; return what finishes it.
+
+    Only our SMTP backend can split the two (the envelope first); any other
+    (development, tests) sends it all when finished.
+    """
+    if isinstance(backend, SMTPBackend):
+        return backend.begin(email_message)
+    return functools.partial(backend.send_messages, [email_message])
 
 
 # The headers our updates add (RFC 2369, RFC 8058); anything else goes the
