@@ -44,6 +44,7 @@ class SmtpSink:
         defer_rcpt: dict[str, int] | None = None,
         slow: float = 0.0,
         arrivals_only: bool = False,
+        pipelining: bool = True,
     ):
         self.port = port or free_port()
         self._files = tempfile.TemporaryDirectory(prefix="smtp-sink-")
@@ -60,6 +61,8 @@ class SmtpSink:
             self.command += [f"{address}:{n}" for address, n in defer_rcpt.items()]
         if slow:
             self.command += ["--slow", str(slow)]
+        if not pipelining:
+            self.command += ["--no-pipelining"]
         self.process = None
         self.start()
 

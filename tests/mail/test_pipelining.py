@@ -1,0 +1,559 @@
+"""SMTP pipelining (RFC 2920): what a server receives, what is raised, what is recorded.
+
+Against the real SMTP sink (scripts/smtp_sink.py) with and without PIPELINING, and
+against a scripted server in a thread for replies the sink never gives.
+"""
+
+import contextlib
+import smtplib
+import socket
+import threading
+from collections import Counter
+
+import pytest
+from django.core import mail
+from django.db import OperationalError, connections
+
+from appeals.mail import intake, sender, wire
+from appeals.mail.sender import Pace, Sender
+from appeals.mail.wire import Envelope, plain_text_bytes
+from appeals.models import OutgoingEmail
+from tests.factories import make_appeal, make_signature
+from tests.mail_backends import LOCMEM
+from tests.processes import SmtpSink
+
+State = OutgoingEmail.State
+
+FROM = "noreply@example.org"
+
+with_and_without_pipelining = pytest.mark.parametrize(
+    "pipelining", [True, False], ids=["pipelining", "one-at-a-time"]
+)
+
+
+def ours(to: list[str], *, subject: str = "Hello", body: str = "Hi.\n") -> bytes:
+    """A message as our backend writes it."""
+    return plain_text_bytes(
+        subject=subject,
+        body=body,
+        from_email=FROM,
+        to=to,
+        message_id=f"<{subject.encode().hex()}@example.org>",
+    )
+
+
+def plain_7bit(to: str, body: str) -> bytes:
+    """A message whose body goes on the wire as it is (no base64): lines with dots."""
+    headers = [
+        f"From: {FROM}",
+        f"To: {to}",
+        "Subject: Dots",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="us-ascii"',
+        "Content-Transfer-Encoding: 7bit",
+    ]
+    return ("\r\n".join(headers) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
+
+
+def connected(port: int) -> smtplib.SMTP:
+    smtp = smtplib.SMTP("127.0.0.1", port, timeout=5)
+    smtp.ehlo()
+    return smtp
+
+
+# --- Against the real sink ---------------------------------------------------
+
+
+@with_and_without_pipelining
+def test_a_message_arrives_as_written_with_or_without_pipelining(pipelining):
+    subject, body = "Ваш підпис", "Підтвердіть, будь ласка.\nДякуємо!\n"
+    message = ours(["ann@example.org", "bob@example.org"], subject=subject, body=body)
+    with SmtpSink(pipelining=pipelining) as sink, connected(sink.port) as smtp:
+        envelope = Envelope(smtp, FROM, ["ann@example.org", "bob@example.org"], message)
+
+        assert smtp.has_extn("pipelining") == pipelining
+        assert envelope.pipelined == pipelining
+        assert envelope.finish() == {}
+        [got] = sink.messages()
+
+    assert got["to"] == ["ann@example.org", "bob@example.org"]
+    assert got["subject"] == subject
+    assert got["body"] == body
+    assert got["message_id"] == f"<{subject.encode().hex()}@example.org>"
+
+
+@with_and_without_pipelining
+def test_lines_starting_with_a_dot_arrive_intact(pipelining):
+    # A lone "." would end the message early if it were not doubled on the wire.
+    body = ".starts with a dot\n.\n..two dots\nmiddle . dot\n. space\n."
+    with SmtpSink(pipelining=pipelining) as sink, connected(sink.port) as smtp:
+        dotted = plain_7bit("ann@example.org", body)
+        Envelope(smtp, FROM, ["ann@example.org"], dotted).finish()
+        Envelope(smtp, FROM, ["bob@example.org"], ours(["bob@example.org"])).finish()
+        got = sink.messages()
+
+    assert [message["to"] for message in got] == [
+        ["ann@example.org"],
+        ["bob@example.org"],
+    ]
+    assert got[0]["body"] == body + "\n"
+
+
+@with_and_without_pipelining
+def test_a_recipient_deferred_at_rcpt_raises_451_and_the_connection_sends_on(
+    pipelining,
+):
+    with (
+        SmtpSink(pipelining=pipelining, defer_rcpt={"ann@example.org": 5}) as sink,
+        connected(sink.port) as smtp,
+    ):
+        envelope = Envelope(smtp, FROM, ["ann@example.org"], ours(["ann@example.org"]))
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            envelope.finish()
+        # Refused with another that is taken: the message goes to that one.
+        partly = Envelope(
+            smtp,
+            FROM,
+            ["ann@example.org", "bob@example.org"],
+            ours(["ann@example.org", "bob@example.org"], subject="Partly"),
+        ).finish()
+        after = Envelope(smtp, FROM, ["cy@example.org"], ours(["cy@example.org"]))
+        assert after.finish() == {}
+        assert smtp.noop()[0] == 250  # No reply left over, out of step.
+        got = sink.messages()
+
+    [(code, _text)] = refused.value.recipients.values()
+    assert list(refused.value.recipients) == ["ann@example.org"]
+    assert code == 451
+    assert partly["ann@example.org"][0] == 451
+    assert [message["to"] for message in got] == [
+        ["bob@example.org"],
+        ["cy@example.org"],
+    ]
+    assert [message["subject"] for message in got] == ["Partly", "Hello"]
+
+
+@with_and_without_pipelining
+def test_a_message_refused_after_data_raises_554_and_the_connection_sends_on(
+    pipelining,
+):
+    with (
+        SmtpSink(pipelining=pipelining, refuse_data=("bot@spam.example",)) as sink,
+        connected(sink.port) as smtp,
+    ):
+        spam = ours(["bot@spam.example"], subject="Spam")
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            Envelope(smtp, FROM, ["bot@spam.example"], spam).finish()
+        for address in ("ann@example.org", "bob@example.org"):
+            assert Envelope(smtp, FROM, [address], ours([address])).finish() == {}
+        assert smtp.noop()[0] == 250
+        got = sink.messages()
+
+    assert refused.value.smtp_code == 554
+    assert [message["to"] for message in got] == [
+        ["ann@example.org"],
+        ["bob@example.org"],
+    ]
+
+
+# --- Against a scripted server -----------------------------------------------
+
+
+class ScriptedServer:
+    """An SMTP server in a thread that answers each command from a script.
+
+    `replies` maps a verb (MAIL, RCPT, DATA, or END for the message's end) to the
+    replies it gets in turn, the last one repeated; other commands are answered as
+    a plain server would, and DATA with 503 unless MAIL and a RCPT were taken. A
+    reply starting 421 closes the server's side (then it reads to the end). Each
+    line received is kept in `received`, each whole message in `messages`;
+    `on_data(recipients)` is called, in the server's thread, on a message's first
+    line of data.
+    """
+
+    def __init__(self, replies=None, *, pipelining=True, on_data=None):
+        self.replies = {verb: list(said) for verb, said in (replies or {}).items()}
+        self.pipelining = pipelining
+        self.on_data = on_data
+        self.received: list[bytes] = []
+        self.messages: list[bytes] = []
+        self.connections = 0
+        self.hung_up = threading.Event()  # The client closed its side.
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._conn = None
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.shutdown(socket.SHUT_RDWR)
+        self.thread.join(10)
+        self.listener.close()
+        assert not self.thread.is_alive(), "the scripted server did not stop"
+
+    def _reply(self, verb: str, default: str) -> str:
+        answers = self.replies.get(verb)
+        if not answers:
+            return default
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    def _serve(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    conn, _address = self.listener.accept()
+                except TimeoutError:
+                    continue
+                self.connections += 1
+                self._conn = conn
+                with conn:
+                    conn.settimeout(None)
+                    self._session(conn)
+        except BaseException as error:  # Seen by the test, not lost in the thread.
+            self.errors.append(error)
+        finally:
+            connections.close_all()  # This thread's database connection, if any.
+
+    def _session(self, conn: socket.socket) -> None:
+        file = conn.makefile("rb")
+        open_for_writing = True
+
+        def say(reply: str) -> None:
+            nonlocal open_for_writing
+            if not open_for_writing:
+                return
+            conn.sendall(reply.encode() + b"\r\n")
+            if reply.startswith("421"):
+                conn.shutdown(socket.SHUT_WR)
+                open_for_writing = False
+
+        say("220 scripted ESMTP")
+        mail_taken, recipients, data = False, [], None
+        for line in iter(file.readline, b""):
+            self.received.append(line)
+            if data is not None:
+                if line == b".\r\n":
+                    self.messages.append(b"".join(data))
+                    data, mail_taken, recipients = None, False, []
+                    say(self._reply("END", "250 2.0.0 OK"))
+                    continue
+                if not data and self.on_data:
+                    self.on_data(list(recipients))
+                data.append(line)
+                continue
+            verb = line[:4].decode().upper()
+            if verb in ("EHLO", "HELO"):
+                extensions = ["PIPELINING"] if self.pipelining else []
+                *lines, last = ["scripted", *extensions, "8BITMIME"]
+                say("".join(f"250-{x}\r\n" for x in lines) + f"250 {last}")
+            elif verb == "MAIL":
+                answer = self._reply("MAIL", "250 2.1.0 OK")
+                mail_taken = answer.startswith("250")
+                say(answer)
+            elif verb == "RCPT":
+                default = "250 2.1.5 OK" if mail_taken else "503 5.5.1 MAIL first"
+                answer = self._reply("RCPT", default)
+                if answer.startswith("25"):
+                    recipients.append(line[8:].decode().strip().strip("<>"))
+                say(answer)
+            elif verb == "DATA":
+                taken = mail_taken and recipients
+                answer = self._reply("DATA", "354 Go on" if taken else "503 5.5.1 RCPT")
+                if answer.startswith("354"):
+                    data = []
+                say(answer)
+            elif verb == "RSET":
+                mail_taken, recipients = False, []
+                say("250 2.0.0 OK")
+            elif verb == "QUIT":
+                say("221 2.0.0 Bye")
+                break
+            else:
+                say("250 2.0.0 OK")
+        else:
+            self.hung_up.set()
+
+
+@pytest.fixture
+def scripted_server():
+    """Start scripted servers with start(**options); each is stopped after the test."""
+    started = []
+
+    def start(replies=None, **options) -> ScriptedServer:
+        server = ScriptedServer(replies, **options)
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+        for server in started:
+            assert server.errors == []
+
+
+ENVELOPE = [
+    b"MAIL FROM:<noreply@example.org>\r\n",
+    b"RCPT TO:<ann@example.org>\r\n",
+    b"DATA\r\n",
+]
+
+
+def commands(server: ScriptedServer) -> list[bytes]:
+    """What the server received after EHLO, line by line."""
+    return server.received[1:]
+
+
+def test_a_sender_refused_at_mail_raises_and_no_message_data_is_sent(
+    scripted_server,
+):
+    server = scripted_server({"MAIL": ["550 5.7.1 Sender refused", "250 OK"]})
+    with connected(server.port) as smtp:
+        message = ours(["ann@example.org"])
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            Envelope(smtp, FROM, ["ann@example.org"], message).finish()
+        # The connection carries the next email.
+        assert Envelope(smtp, FROM, ["ann@example.org"], message).finish() == {}
+
+    assert (refused.value.smtp_code, refused.value.sender) == (550, FROM)
+    assert commands(server) == [
+        *ENVELOPE,
+        b"rset\r\n",
+        *ENVELOPE,
+        *message.splitlines(keepends=True),
+        b".\r\n",
+        b"QUIT\r\n",  # As smtplib's context manager spells it.
+    ]
+    assert server.messages == [message]
+
+
+def test_a_server_closing_at_mail_raises_and_the_client_hangs_up(scripted_server):
+    server = scripted_server({"MAIL": ["421 4.3.2 Shutting down"]})
+    with connected(server.port) as smtp:
+        envelope = Envelope(smtp, FROM, ["ann@example.org"], ours(["ann@example.org"]))
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            envelope.finish()
+
+        assert smtp.sock is None
+        assert server.hung_up.wait(5)
+
+    assert refused.value.smtp_code == 421
+    assert commands(server) == ENVELOPE
+    assert server.messages == []
+
+
+def test_data_opened_although_every_recipient_was_refused_is_hung_up_on(
+    scripted_server,
+):
+    # Out of step with RFC 2920: it should have answered DATA 503 or 554.
+    server = scripted_server(
+        {"RCPT": ["550 5.1.1 No such user"], "DATA": ["354 Go on anyway"]}
+    )
+    recipients = ["ann@example.org", "bob@example.org"]
+    with connected(server.port) as smtp:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            Envelope(smtp, FROM, recipients, ours(recipients)).finish()
+
+        assert smtp.sock is None
+        assert server.hung_up.wait(5)
+
+    assert {to: code for to, (code, _) in refused.value.recipients.items()} == {
+        "ann@example.org": 550,
+        "bob@example.org": 550,
+    }
+    assert commands(server) == [
+        ENVELOPE[0],
+        b"RCPT TO:<ann@example.org>\r\n",
+        b"RCPT TO:<bob@example.org>\r\n",
+        b"DATA\r\n",
+    ]
+    assert server.messages == []
+
+
+def test_a_server_closing_after_the_data_raises_421_and_the_client_hangs_up(
+    scripted_server,
+):
+    server = scripted_server({"END": ["421 4.3.2 Shutting down"]})
+    message = ours(["ann@example.org"])
+    with connected(server.port) as smtp:
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            Envelope(smtp, FROM, ["ann@example.org"], message).finish()
+
+        assert smtp.sock is None
+        assert server.hung_up.wait(5)
+
+    assert refused.value.smtp_code == 421
+    assert commands(server) == [
+        *ENVELOPE,
+        *message.splitlines(keepends=True),
+        b".\r\n",
+    ]
+
+
+def what_happens(port: int, way: str, recipients: list[str]):
+    """Send one message to the server `way` (sendmail or envelope); say what came of
+    it: the exception and its codes (or "sent" and the refused), and whether the
+    client hung up."""
+    message = ours(recipients)
+    with connected(port) as smtp:
+        try:
+            if way == "sendmail":
+                refused = smtp.sendmail(FROM, recipients, message)
+            else:
+                refused = Envelope(smtp, FROM, recipients, message).finish()
+            said = ("sent", {to: code for to, (code, _) in refused.items()})
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = {to: code for to, (code, _) in error.recipients.items()}
+            said = (type(error).__name__, codes)
+        except smtplib.SMTPResponseException as error:
+            said = (type(error).__name__, error.smtp_code)
+        return said, smtp.sock is None
+
+
+TWO = ["ann@example.org", "bob@example.org"]
+
+# Replies as sendmail() meets them one at a time and the envelope all at once.
+SCRIPTS = {
+    "mail-550": ({"MAIL": ["550 5.7.1 Sender refused"]}, TWO),
+    "mail-421": ({"MAIL": ["421 4.3.2 Shutting down"]}, TWO),
+    "mail-451": ({"MAIL": ["451 4.3.0 Try later"]}, TWO),
+    "every-rcpt-550": ({"RCPT": ["550 5.1.1 No such user"]}, TWO),
+    "one-rcpt-550": ({"RCPT": ["550 5.1.1 No such user", "250 OK"]}, TWO),
+    "second-rcpt-421": ({"RCPT": ["250 OK", "421 4.3.2 Shutting down"]}, TWO),
+    "first-rcpt-421": ({"RCPT": ["421 4.3.2 Shutting down"]}, TWO),
+    "data-554": ({"DATA": ["554 5.7.1 No"]}, TWO),
+    "data-451": ({"DATA": ["451 4.3.0 Try later"]}, TWO),
+    "end-554": ({"END": ["554 5.7.1 Message refused"]}, TWO),
+    "end-452": ({"END": ["452 4.3.1 Out of space"]}, TWO),
+    "end-421": ({"END": ["421 4.3.2 Shutting down"]}, TWO),
+    "taken": ({}, TWO),
+}
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_the_envelope_raises_what_sendmail_raises(scripted_server, script):
+    replies, recipients = SCRIPTS[script]
+    one_at_a_time = scripted_server(replies)
+    pipelined = scripted_server(replies)
+
+    said, _ = what_happens(one_at_a_time.port, "sendmail", recipients)
+    envelope_said, hung_up = what_happens(pipelined.port, "envelope", recipients)
+
+    assert envelope_said == said
+    assert pipelined.messages == one_at_a_time.messages
+    # A server that closes (421) is hung up on; any other keeps the connection.
+    assert hung_up == ("421" in str(replies))
+
+
+# --- The sender -------------------------------------------------------------
+
+
+def owe(*addresses: str) -> None:
+    """Queue a confirmation email to each address."""
+    appeal = make_appeal()
+    for address in addresses:
+        make_signature(
+            appeal, email=address, status="pending", email_due="confirm", ip_hash=""
+        )
+    intake.take_in()
+
+
+def send_to(settings, port: int) -> None:
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "appeals.mail.wire.SMTPBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+
+
+def sent_addresses() -> set[str]:
+    return set(
+        OutgoingEmail.objects.filter(state=State.SENT).values_list(
+            "signature__email", flat=True
+        )
+    )
+
+
+@with_and_without_pipelining
+@pytest.mark.django_db(transaction=True)
+def test_each_emails_outcome_is_written_before_the_next_emails_data_is_sent(
+    scripted_server, settings, pipelining
+):
+    addresses = [f"s{number}@example.org" for number in range(5)]
+    owe(*addresses)
+    seen = []  # At each message's first line of data: its recipient, the sent ones.
+
+    def look(recipients):
+        seen.append((recipients, sent_addresses()))
+
+    server = scripted_server(pipelining=pipelining, on_data=look)
+    send_to(settings, server.port)
+    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
+
+    try:
+        assert worker.send_batch() == 5
+    finally:
+        worker.close()
+
+    assert server.connections == 1
+    assert [recipients for recipients, _sent in seen] == [[to] for to in addresses]
+    for position, (_recipients, sent) in enumerate(seen):
+        assert sent == set(addresses[:position])
+    assert sent_addresses() == set(addresses)
+
+
+@with_and_without_pipelining
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_while_recording_drops_the_connection_and_sends_nothing(
+    settings, monkeypatch, pipelining
+):
+    owe("s0@example.org", "s1@example.org")
+    record, failures = sender.record, []
+
+    def fails_once(outcome, **kwargs):
+        if not failures:
+            failures.append(outcome.message.pk)
+            raise OperationalError("server closed the connection unexpectedly")
+        return record(outcome, **kwargs)
+
+    monkeypatch.setattr(sender, "record", fails_once)
+    with SmtpSink(pipelining=pipelining) as sink:
+        send_to(settings, sink.port)
+        worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
+        try:
+            with pytest.raises(OperationalError):
+                worker.send_batch()
+            dropped = worker.backend is None
+            first_attempt = [message["to"] for message in sink.messages()]
+            while worker.send_batch():
+                pass
+        finally:
+            worker.close()
+        got = Counter(to for message in sink.messages() for to in message["to"])
+
+    assert len(failures) == 1
+    assert dropped
+    assert first_attempt == [["s0@example.org"]]
+    assert got == {"s0@example.org": 1, "s1@example.org": 1}
+    assert sent_addresses() == {"s0@example.org", "s1@example.org"}
+    assert set(OutgoingEmail.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_begin_through_another_backend_sends_when_finished(mailoutbox, settings):
+    settings.MAILERS = {"default": {"BACKEND": LOCMEM}}
+    email = mail.EmailMessage("Hi", "Body", FROM, ["ann@example.org"])
+    backend = mail.mailers.default
+
+    finish = wire.begin(backend, email)
+    assert mailoutbox == []
+    finish()
+
+    assert [message.to for message in mailoutbox] == [["ann@example.org"]]
