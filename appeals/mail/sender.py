@@ -351,8 +351,7 @@ class Sender:
             raise
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
-            if code == 421:  # The server is closing the connection.
-                self.disconnect()
+            self.disconnect_if_hung_up()
             return self.refused(message, code, reply)
         except SERVER_TROUBLE as error:
             self.disconnect()
@@ -360,8 +359,7 @@ class Sender:
                 _reply(error.smtp_code, error.smtp_error)
             ) from error
         except smtplib.SMTPResponseException as error:
-            if error.smtp_code == 421:
-                self.disconnect()
+            self.disconnect_if_hung_up()
             return self.refused(message, error.smtp_code, error.smtp_error)
         except smtplib.SMTPServerDisconnected as error:
             reused = self.reused
@@ -407,6 +405,13 @@ class Sender:
         except (smtplib.SMTPException, OSError) as error:
             raise ServerUnreachable(_describe(error)) from error
         self.backend, self.reused = backend, False
+
+    def disconnect_if_hung_up(self) -> None:
+        """Forget a connection closed while refusing a message: the server closing
+        it (421), or the wire hanging up on a server out of step with it."""
+        smtp = getattr(self.backend, "connection", None)
+        if smtp is not None and smtp.sock is None:
+            self.disconnect()
 
     def disconnect(self) -> None:
         backend, self.backend = self.backend, None

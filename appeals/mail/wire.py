@@ -134,35 +134,43 @@ class Envelope:
         smtp, recipients = self.smtp, self.recipients
         if not self.pipelined:
             return smtp.sendmail(self.sender, recipients, self.message)
-        mail_reply = smtp.getreply()
-        if mail_reply[0] == 421:  # The server is closing the connection.
-            smtp.close()
-            raise smtplib.SMTPSenderRefused(*mail_reply, self.sender)
-        refused = {}
-        for address in recipients:
-            reply = smtp.getreply()
-            if reply[0] not in (250, 251):
-                refused[address] = reply
-            if reply[0] == 421:
+        replies = []
+        for _command in range(len(recipients) + 2):  # MAIL, each RCPT, DATA.
+            replies.append(smtp.getreply())
+            if replies[-1][0] == 421:  # The server is closing the connection.
                 smtp.close()
-                raise smtplib.SMTPRecipientsRefused(refused)
-        code, text = smtp.getreply()
-        if code == 421:
-            smtp.close()
-            raise smtplib.SMTPDataError(code, text)
-        envelope_refused = mail_reply[0] != 250 or len(refused) == len(recipients)
-        if code == 354 and envelope_refused:
-            # A server that opens the data after refusing the envelope is out of
-            # step with us: hang up rather than send it an empty message.
-            smtp.close()
-        elif envelope_refused or code != 354:
-            _reset(smtp)
+                break
+        # Decided in sendmail()'s order: the first refusal is what is raised,
+        # whatever the server said to the commands it read after it.
+        mail_reply, *rcpt_replies = replies[: len(recipients) + 1]
+        data_reply = replies[len(recipients) + 1 :] or [(421, b"")]
+        code, text = data_reply[0]
+        refused = {
+            address: reply
+            for address, reply in zip(recipients, rcpt_replies, strict=False)
+            if reply[0] not in (250, 251)
+        }
+        refusal = None
         if mail_reply[0] != 250:
-            raise smtplib.SMTPSenderRefused(*mail_reply, self.sender)
-        if len(refused) == len(recipients):
-            raise smtplib.SMTPRecipientsRefused(refused)
-        if code != 354:
-            raise smtplib.SMTPDataError(code, text)
+            refusal = smtplib.SMTPSenderRefused(*mail_reply, self.sender)
+        elif len(replies) < len(recipients) + 2 or len(refused) == len(recipients):
+            # Closed at a RCPT (421), or every recipient refused.
+            refusal = smtplib.SMTPRecipientsRefused(refused)
+        elif code != 354:
+            refusal = smtplib.SMTPDataError(code, text)
+        if refusal is None:
+            return self._send_message(refused)
+        if smtp.sock is not None:
+            if code == 354:
+                # A server that opens the data after refusing the envelope is out
+                # of step with us: hang up rather than send it an empty message.
+                smtp.close()
+            else:
+                _reset(smtp)
+        raise refusal
+
+    def _send_message(self, refused: dict) -> dict:
+        smtp = self.smtp
         smtp.send(_dot_stuffed(self.message) + b".\r\n")
         code, text = smtp.getreply()
         if code != 250:

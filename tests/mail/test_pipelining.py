@@ -557,3 +557,60 @@ def test_begin_through_another_backend_sends_when_finished(mailoutbox, settings)
     finish()
 
     assert [message.to for message in mailoutbox] == [["ann@example.org"]]
+
+
+REFUSED_THEN_CLOSED = {
+    # Postfix's "421 4.7.0 Error: too many errors" comes at the next command:
+    # with pipelining, that is the DATA after the refused RCPTs.
+    "every-rcpt-550-then-data-421": (
+        {"RCPT": ["550 5.1.1 No such user"], "DATA": ["421 4.7.0 Too many errors"]},
+        TWO,
+    ),
+    "mail-550-then-data-421": (
+        {"MAIL": ["550 5.7.1 Sender refused"], "DATA": ["421 4.7.0 Too many errors"]},
+        TWO,
+    ),
+    "mail-550-then-rcpt-421": (
+        {"MAIL": ["550 5.7.1 Sender refused"], "RCPT": ["421 4.7.0 Too many errors"]},
+        TWO,
+    ),
+}
+
+
+@pytest.mark.parametrize("script", REFUSED_THEN_CLOSED)
+def test_the_envelope_raises_what_sendmail_raises_when_421_follows_a_refusal(
+    scripted_server,
+    script,
+):
+    replies, recipients = REFUSED_THEN_CLOSED[script]
+    one_at_a_time = scripted_server(replies)
+    pipelined = scripted_server(replies)
+
+    said, _ = what_happens(one_at_a_time.port, "sendmail", recipients)
+    envelope_said, _ = what_happens(pipelined.port, "envelope", recipients)
+
+    assert envelope_said == said
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_hanging_up_on_a_server_out_of_step_the_next_email_still_goes(
+    scripted_server,
+    settings,
+):
+    owe("s0@example.org", "s1@example.org")
+    server = scripted_server(
+        {
+            "RCPT": ["550 5.1.1 No such user", "250 OK"],
+            "DATA": ["354 Go on anyway", "354 Go on"],
+        }
+    )
+    send_to(settings, server.port)
+    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
+    try:
+        worker.send_batch()
+    finally:
+        worker.close()
+
+    states = dict(OutgoingEmail.objects.values_list("signature__email", "state"))
+    assert states == {"s0@example.org": "failed", "s1@example.org": "sent"}
+    assert len(server.messages) == 1
