@@ -203,7 +203,10 @@ class Queue:
         for attempt in range(60):
             try:
                 if self.connection is None or self.connection.closed:
-                    self.connection = psycopg2.connect(self.url)
+                    self.connection = psycopg2.connect(
+                        self.url,
+                        options="-c enable_seqscan=off",  # See is_empty.
+                    )
                     self.connection.autocommit = True
                 with self.connection.cursor() as cursor:
                     cursor.execute(sql, params)
@@ -218,7 +221,12 @@ class Queue:
         raise SystemExit("PostgreSQL stayed unreachable for a minute")
 
     def is_empty(self) -> bool:
-        """No row owes an email, and no email waits to be sent."""
+        """No row owes an email, and no email waits to be sent.
+
+        Asked ten times a second, it must cost the machine nothing: its
+        connection reads by index only (with statistics from before the drain,
+        PostgreSQL read the whole signature table each time, a quarter of a core).
+        """
         return not self.query(
             "SELECT EXISTS (SELECT 1 FROM appeals_signature WHERE email_due <> '')"
             " OR EXISTS (SELECT 1 FROM appeals_organizationsignature"

@@ -93,6 +93,8 @@ def claim(*, mailer_id: str, limit: int) -> list[OutgoingEmail]:
         due = OutgoingEmail.objects.due(now)
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
+        if connection.vendor == "postgresql":
+            walk_the_due_index_in_order()
         rows = list(due.values_list("pk", "priority")[:limit])
         if rows and rows[0][1] == OutgoingEmail.Priority.BULK:
             # Only updates are due: take a few, so that a confirmation queued
@@ -114,6 +116,20 @@ def claim(*, mailer_id: str, limit: int) -> list[OutgoingEmail]:
     )
     _attach_appeals(messages)
     return messages
+
+
+def walk_the_due_index_in_order() -> None:
+    """Make this transaction's claim read the due index in order and stop at its
+    batch, however many messages wait.
+
+    The planner chooses by its statistics, which lag a queue that grew fast (an
+    SMTP outage, an update's fan-out, a wave): believing a few messages waited, it
+    read every waiting one and sorted them on disk, once per claim: 78 ms a claim
+    at 54,000 waiting, more with each (README, "The mailer"). Sorting is what that
+    plan needs and the right one does not.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
 
 
 def _attach_appeals(messages: list[OutgoingEmail]) -> None:
