@@ -27,7 +27,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import mail
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -294,6 +294,8 @@ class Sender:
         lost: set[int] = set()  # Leases that ran out: other senders took them.
         for position, message in enumerate(messages):
             self.held = messages[position:]  # Given back if anything fails.
+            if self.pace.per_second:
+                self.flush()  # Not left unwritten while waiting for a turn.
             self.pace.wait(self.stop)
             if self.stop.is_set():
                 break  # Also when asked while waiting for its turn.
@@ -317,8 +319,11 @@ class Sender:
                 raise
             self.current = None
             self.held = messages[position + 1 :]
-            # Written while the next email's envelope travels (see deliver).
             self.unrecorded.append(outcome)
+            if outcome.state != State.SENT:
+                # Nothing of its own to overlap with: written now. A sent one is
+                # written while the next email's envelope travels (see deliver).
+                self.flush()
         self.recover()
         return len(messages)
 
@@ -330,7 +335,7 @@ class Sender:
             if message.update and message.update.state == message.update.State.PAUSED:
                 return Outcome(message, State.HELD)  # Until staff resume it.
             email = render_queued(message, drafts=self.drafts)
-        except DatabaseError:
+        except (DatabaseError, InterfaceError):
             raise
         except Exception as error:
             # A fault in this one email (a bug, a broken template) must not hold
@@ -350,61 +355,74 @@ class Sender:
         return outcome
 
     def deliver(self, message: OutgoingEmail, email, *, again: bool = False) -> Outcome:
+        sending = None
         try:
             self.connect()
-            finish = wire.begin(self.backend, email)
+            sending = wire.begin(self.backend, email)
+        except ServerUnreachable:
+            raise
+        except Exception as error:
+            return self.attempt_failed(message, email, error, sending, again=again)
+        try:
             # The outcomes so far are written while the server reads this
             # envelope, and always before this message goes: a mailer killed at
             # any moment has at most one sent email unrecorded per connection.
             self.flush()
-            finish()
-        except DatabaseError:
-            # Recording failed with an envelope open: this connection cannot carry
+        except BaseException:
+            # Whatever failed, an envelope is open: this connection cannot carry
             # another email, and this one was not sent (it is given back).
             self.disconnect()
             raise
-        except ServerUnreachable:
-            raise
-        except smtplib.SMTPRecipientsRefused as error:
+        try:
+            sending.finish()
+        except Exception as error:
+            return self.attempt_failed(message, email, error, sending, again=again)
+        self.reused = True
+        return Outcome(message, State.SENT)
+
+    def attempt_failed(
+        self, message: OutgoingEmail, email, error: Exception, sending, *, again: bool
+    ) -> Outcome:
+        """What a failed attempt means for its message (raise ServerUnreachable if
+        it says nothing about this message)."""
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
             code, reply = next(iter(error.recipients.values()))
             self.disconnect_if_hung_up()
             return self.refused(message, code, reply)
-        except SERVER_TROUBLE as error:
+        if isinstance(error, SERVER_TROUBLE):
             self.disconnect()
-            raise ServerUnreachable(
-                _reply(error.smtp_code, error.smtp_error)
-            ) from error
-        except smtplib.SMTPResponseException as error:
+            reply = _reply(error.smtp_code, error.smtp_error)
+            raise ServerUnreachable(reply) from error
+        if isinstance(error, smtplib.SMTPResponseException):
             self.disconnect_if_hung_up()
             return self.refused(message, error.smtp_code, error.smtp_error)
-        except smtplib.SMTPServerDisconnected as error:
+        if isinstance(error, smtplib.SMTPServerDisconnected):
             reused = self.reused
             self.disconnect()
-            if reused and not again:
+            text_sent = sending is not None and sending.text_sent
+            timed_out = isinstance(error.__context__, TimeoutError)
+            if reused and not again and not text_sent and not timed_out:
                 # A kept connection the server closed while it sat idle: nothing
                 # was sent on it, so try once on a new one.
                 return self.deliver(message, email, again=True)
             return Outcome(message, State.RETRYING, _describe(error))
-        except (smtplib.SMTPException, OSError) as error:
+        if isinstance(error, smtplib.SMTPException | OSError):
             # Connection lost or timed out mid-message: whether it arrived is
             # unknown, so it is tried again (at worst, sent twice).
             self.disconnect()
             return Outcome(message, State.RETRYING, _describe(error))
-        except (ValueError, UnicodeError) as error:
+        if sending is not None:
+            # Broken off mid-exchange: the connection is in no known state.
+            self.disconnect()
+        problem = type(error).__name__
+        if isinstance(error, ValueError | UnicodeError):
             # An address no mail server can be given (the forms let none through).
-            return Outcome(
-                message,
-                State.FAILED,
-                f"Address cannot be sent to: {type(error).__name__}",
-            )
-        except Exception as error:
-            # Whatever else goes wrong with one email fails that email alone; the
-            # reply names no address.
-            logger.exception("Could not send outgoing email %s", message.pk)
-            problem = type(error).__name__
-            return Outcome(message, State.FAILED, f"Could not send it: {problem}")
-        self.reused = True
-        return Outcome(message, State.SENT)
+            reply = f"Address cannot be sent to: {problem}"
+            return Outcome(message, State.FAILED, reply)
+        # Whatever else goes wrong with one email fails that email alone; the
+        # reply names no address.
+        logger.error("Could not send outgoing email %s", message.pk, exc_info=error)
+        return Outcome(message, State.FAILED, f"Could not send it: {problem}")
 
     def refused(self, message, code: int, reply) -> Outcome:
         permanent = 500 <= code < 600
@@ -459,7 +477,7 @@ class Sender:
         self.disconnect()
         try:
             self.recover()
-        except DatabaseError:
+        except (DatabaseError, InterfaceError):
             logger.warning("Could not record the last outcomes: database unreachable")
 
 

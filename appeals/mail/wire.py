@@ -121,6 +121,7 @@ class Envelope:
         self.sender = sender
         self.recipients = recipients
         self.message = message
+        self.text_sent = False  # Whether the message itself was written.
         smtp.ehlo_or_helo_if_needed()
         self.pipelined = smtp.does_esmtp and smtp.has_extn("pipelining")
         if self.pipelined:
@@ -136,7 +137,12 @@ class Envelope:
             return smtp.sendmail(self.sender, recipients, self.message)
         replies = []
         for _command in range(len(recipients) + 2):  # MAIL, each RCPT, DATA.
-            replies.append(smtp.getreply())
+            try:
+                replies.append(smtp.getreply())
+            except smtplib.SMTPServerDisconnected:
+                if not _refusal_among(replies):
+                    raise
+                break  # Hung up after refusing: the refusal is its answer.
             if replies[-1][0] == 421:  # The server is closing the connection.
                 smtp.close()
                 break
@@ -171,6 +177,7 @@ class Envelope:
 
     def _send_message(self, refused: dict) -> dict:
         smtp = self.smtp
+        self.text_sent = True  # If only in part: from here, it may have arrived.
         smtp.send(_dot_stuffed(self.message) + b".\r\n")
         code, text = smtp.getreply()
         if code != 250:
@@ -180,6 +187,11 @@ class Envelope:
                 _reset(smtp)
             raise smtplib.SMTPDataError(code, text)
         return refused
+
+
+def _refusal_among(replies: list[tuple]) -> bool:
+    """Whether the replies to MAIL and the RCPTs so far refuse anything."""
+    return any(code not in (250, 251) for code, _text in replies)
 
 
 def _reset(smtp: smtplib.SMTP) -> None:
@@ -206,14 +218,22 @@ class SMTPBackend(EmailBackend):
         return super().prep_address(address, force_ascii)
 
     def _send(self, email_message):
-        return self.begin(email_message)()
+        sending = self.begin(email_message)
+        try:
+            sent = sending.finish()
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return False
+        return sent if isinstance(sending, Unsplit) else True
 
-    def begin(self, email_message) -> Callable[[], bool]:
-        """Begin sending a message over the open connection; return what finishes
-        it (True: sent), as Envelope does."""
-        general_way = functools.partial(EmailBackend._send, self, email_message)
+    def begin(self, email_message) -> "Envelope | Unsplit":
+        """Begin sending a message over the open connection; finish() ends it."""
         if not email_message.recipients():
-            return lambda: False
+            return Unsplit(lambda: False)
+        general_way = Unsplit(
+            functools.partial(EmailBackend._send, self, email_message)
+        )
         if not _plain(email_message):
             return general_way  # Not one of ours.
         from_email = _checked_sender(email_message.from_email)
@@ -229,33 +249,27 @@ class SMTPBackend(EmailBackend):
             )
         except (ValueError, UnicodeError):
             return general_way  # Django's way, and its errors.
-        try:
-            envelope = Envelope(self.connection, from_email, recipients, message)
-        except smtplib.SMTPException:
-            if not self.fail_silently:
-                raise
-            return lambda: False
-        return functools.partial(self._finish, envelope)
-
-    def _finish(self, envelope: Envelope) -> bool:
-        try:
-            envelope.finish()
-        except smtplib.SMTPException:
-            if not self.fail_silently:
-                raise
-            return False
-        return True
+        return Envelope(self.connection, from_email, recipients, message)
 
 
-def begin(backend, email_message) -> Callable[[], object]:
-    """Begin sending a message through any backend; return what finishes it.
+class Unsplit:
+    """A message sent all at once when finished, as other backends send."""
+
+    text_sent = False  # Not known: none of ours is sent this way by the mailer.
+
+    def __init__(self, send: Callable[[], object]):
+        self.finish = send
+
+
+def begin(backend, email_message) -> "Envelope | Unsplit":
+    """Begin sending a message through any backend; finish() ends it.
 
     Only our SMTP backend can split the two (the envelope first); any other
     (development, tests) sends it all when finished.
     """
     if isinstance(backend, SMTPBackend):
         return backend.begin(email_message)
-    return functools.partial(backend.send_messages, [email_message])
+    return Unsplit(functools.partial(backend.send_messages, [email_message]))
 
 
 # The headers our updates add (RFC 2369, RFC 8058); anything else goes the

@@ -552,9 +552,9 @@ def test_begin_through_another_backend_sends_when_finished(mailoutbox, settings)
     email = mail.EmailMessage("Hi", "Body", FROM, ["ann@example.org"])
     backend = mail.mailers.default
 
-    finish = wire.begin(backend, email)
+    sending = wire.begin(backend, email)
     assert mailoutbox == []
-    finish()
+    sending.finish()
 
     assert [message.to for message in mailoutbox] == [["ann@example.org"]]
 
