@@ -7,202 +7,30 @@ while the sender waits for its turn; an email whose acceptance timed out is not
 sent again at once. Written by an adversarial review; each failed before its fix.
 """
 
-import contextlib
 import smtplib
-import socket
 import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import InterfaceError, connections
+from django.db import InterfaceError
 
 from appeals import services
 from appeals.mail import intake, sender
 from appeals.mail.sender import Pace, Sender, ServerUnreachable
-from appeals.mail.wire import Envelope, plain_text_bytes
+from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail, Signature
 from tests.factories import make_appeal, make_signature
+from tests.mail.scripted_server import (
+    FROM,
+    ours,
+    what_happens,
+    with_and_without_pipelining,
+)
 from tests.mail_backends import LOCMEM
 from tests.processes import SmtpSink
 
 State = OutgoingEmail.State
-FROM = "noreply@example.org"
-
-with_and_without_pipelining = pytest.mark.parametrize(
-    "pipelining", [True, False], ids=["pipelining", "one-at-a-time"]
-)
-
-
-class HostileServer:
-    """An SMTP server in a thread, one connection at a time.
-
-    `replies` maps a verb (MAIL, RCPT, DATA, END) to its replies in turn, the last
-    repeated. A reply given as (text, "close") is said, then the server closes its
-    side (FIN) and reads on until the client closes: a server that refuses and
-    hangs up without a 421, as some do ("554 5.7.1 ... blocked").
-    """
-
-    def __init__(self, replies=None, *, pipelining=True, dribble=False):
-        self.dribble = dribble  # Replies one byte per TCP segment.
-        self.replies = {verb: list(said) for verb, said in (replies or {}).items()}
-        self.pipelining = pipelining
-        self.messages: list[tuple[list[str], bytes]] = []  # (recipients, data)
-        self.connections = 0
-        self.errors: list[BaseException] = []
-        self._stop = threading.Event()
-        self._conn = None
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._conn is not None:
-            with contextlib.suppress(OSError):
-                self._conn.shutdown(socket.SHUT_RDWR)
-        self.thread.join(10)
-        self.listener.close()
-        assert not self.thread.is_alive(), "the hostile server did not stop"
-
-    def _next(self, verb, default):
-        answers = self.replies.get(verb)
-        if not answers:
-            return default
-        return answers.pop(0) if len(answers) > 1 else answers[0]
-
-    def _serve(self) -> None:
-        try:
-            while not self._stop.is_set():
-                try:
-                    conn, _ = self.listener.accept()
-                except TimeoutError:
-                    continue
-                self.connections += 1
-                self._conn = conn
-                with conn:
-                    conn.settimeout(None)
-                    self._session(conn)
-        except BaseException as error:
-            self.errors.append(error)
-        finally:
-            connections.close_all()
-
-    def _session(self, conn) -> None:
-        file = conn.makefile("rb")
-        writable = True
-
-        def say(answer) -> None:
-            nonlocal writable
-            if answer is None:
-                return  # Never answers.
-            text, close = (answer, None) if isinstance(answer, str) else answer
-            if not writable:
-                return
-            if self.dribble:
-                for byte in text.encode() + b"\r\n":
-                    conn.sendall(bytes([byte]))
-                    time.sleep(0.001)
-            else:
-                conn.sendall(text.encode() + b"\r\n")
-            if close or text.startswith("421"):
-                conn.shutdown(socket.SHUT_WR)
-                writable = False
-
-        say("220 hostile ESMTP")
-        mail_taken, recipients, data = False, [], None
-        for line in iter(file.readline, b""):
-            if data is not None:
-                if line == b".\r\n":
-                    self.messages.append((recipients, b"".join(data)))
-                    data, mail_taken, recipients = None, False, []
-                    say(self._next("END", "250 2.0.0 OK"))
-                else:
-                    data.append(line)
-                continue
-            verb = line[:4].decode(errors="replace").upper()
-            if verb in ("EHLO", "HELO"):
-                extensions = ["PIPELINING"] if self.pipelining else []
-                *lines, last = ["hostile", *extensions, "8BITMIME"]
-                say("".join(f"250-{x}\r\n" for x in lines) + f"250 {last}")
-            elif verb == "MAIL":
-                answer = self._next("MAIL", "250 2.1.0 OK")
-                mail_taken = reply_text(answer).startswith("250")
-                say(answer)
-            elif verb == "RCPT":
-                answer = self._next(
-                    "RCPT", "250 2.1.5 OK" if mail_taken else "503 MAIL"
-                )
-                if reply_text(answer).startswith("25"):
-                    recipients = [*recipients, line[8:].decode().strip().strip("<>")]
-                say(answer)
-            elif verb == "DATA":
-                taken = mail_taken and recipients
-                answer = self._next("DATA", "354 Go on" if taken else "503 5.5.1 RCPT")
-                if reply_text(answer).startswith("354"):
-                    data = []
-                say(answer)
-            elif verb == "RSET":
-                mail_taken, recipients = False, []
-                say("250 2.0.0 OK")
-            elif verb == "QUIT":
-                say("221 2.0.0 Bye")
-                break
-            else:
-                say("250 2.0.0 OK")
-
-
-def reply_text(answer) -> str:
-    if answer is None:
-        return ""
-    return answer if isinstance(answer, str) else answer[0]
-
-
-@pytest.fixture
-def hostile_server():
-    started = []
-
-    def start(replies=None, **options) -> HostileServer:
-        server = HostileServer(replies, **options)
-        started.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in started:
-            server.stop()
-        for server in started:
-            assert server.errors == []
-
-
-def ours(to: list[str]) -> bytes:
-    return plain_text_bytes(
-        subject="Hello", body="Hi.\n", from_email=FROM, to=to, message_id="<x@y>"
-    )
-
-
-def what_happens(port: int, way: str, recipients: list[str]):
-    message = ours(recipients)
-    with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
-        smtp.ehlo()
-        try:
-            if way == "sendmail":
-                smtp.sendmail(FROM, recipients, message)
-            else:
-                Envelope(smtp, FROM, recipients, message).finish()
-            return "sent"
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = {to: code for to, (code, _) in error.recipients.items()}
-            return (type(error).__name__, codes)
-        except smtplib.SMTPResponseException as error:
-            return (type(error).__name__, error.smtp_code)
-        except smtplib.SMTPException as error:
-            return (type(error).__name__,)
-
-
 HANG_UP_AFTER_REFUSAL = {
     "mail-554-then-hang-up": {"MAIL": [("554 5.7.1 Client host blocked", "close")]},
     "mail-451-then-hang-up": {"MAIL": [("451 4.7.1 Try later", "close")]},
@@ -216,13 +44,13 @@ HANG_UP_AFTER_REFUSAL = {
 
 @pytest.mark.parametrize("script", HANG_UP_AFTER_REFUSAL)
 def test_envelope_raises_as_sendmail_when_the_server_hangs_up_after_a_refusal(
-    hostile_server, script
+    scripted_server, script
 ):
-    one_at_a_time = hostile_server(HANG_UP_AFTER_REFUSAL[script])
-    pipelined = hostile_server(HANG_UP_AFTER_REFUSAL[script])
+    one_at_a_time = scripted_server(HANG_UP_AFTER_REFUSAL[script])
+    pipelined = scripted_server(HANG_UP_AFTER_REFUSAL[script])
 
-    said = what_happens(one_at_a_time.port, "sendmail", ["ann@example.org"])
-    envelope_said = what_happens(pipelined.port, "envelope", ["ann@example.org"])
+    said, _ = what_happens(one_at_a_time.port, "sendmail", ["ann@example.org"])
+    envelope_said, _ = what_happens(pipelined.port, "envelope", ["ann@example.org"])
 
     assert envelope_said == said
 
@@ -249,12 +77,12 @@ def send_to(settings, port: int, timeout: float = 5) -> None:
 @with_and_without_pipelining
 @pytest.mark.django_db(transaction=True)
 def test_an_address_refused_550_then_hung_up_on_fails_with_the_servers_answer(
-    hostile_server, settings, pipelining
+    scripted_server, settings, pipelining
 ):
     # README: "One address refused (5xx at RCPT ...): that email fails, with the
     # server's answer". Not retried for two days with "Connection closed".
     owe("nobody@example.org")
-    server = hostile_server(
+    server = scripted_server(
         {"RCPT": [("550 5.1.1 No such user", "close")]}, pipelining=pipelining
     )
     send_to(settings, server.port)
@@ -271,12 +99,12 @@ def test_an_address_refused_550_then_hung_up_on_fails_with_the_servers_answer(
 @with_and_without_pipelining
 @pytest.mark.django_db(transaction=True)
 def test_a_server_refusing_the_sender_and_hanging_up_makes_emails_wait_uncounted(
-    hostile_server, settings, pipelining
+    scripted_server, settings, pipelining
 ):
     # A refused sender is server trouble (SERVER_TROUBLE): the email waits, its
     # attempt not counted, and the sender pauses; it is not the email's failure.
     owe("ann@example.org")
-    server = hostile_server(
+    server = scripted_server(
         {"MAIL": [("554 5.7.1 Client host blocked", "close")]}, pipelining=pipelining
     )
     send_to(settings, server.port)
@@ -355,7 +183,7 @@ def test_a_non_database_error_while_recording_sends_no_email_to_another_signer(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_non_database_error_while_recording_sends_no_signers_link_to_another(
-    hostile_server, settings, monkeypatch
+    scripted_server, settings, monkeypatch
 ):
     # The same, against a server that keeps what it is given byte for byte.
     owe("s0@example.org", "s1@example.org", "s2@example.org")
@@ -368,7 +196,7 @@ def test_a_non_database_error_while_recording_sends_no_signers_link_to_another(
         return record(outcome, **kwargs)
 
     monkeypatch.setattr(sender, "record", fails_once)
-    server = hostile_server()
+    server = scripted_server()
     send_to(settings, server.port)
     worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
     try:
@@ -443,13 +271,13 @@ def test_an_email_sent_is_recorded_before_its_lease_can_run_out_in_later_pace_wa
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_ends_the_mailer_in_5_s_while_a_pipelined_envelope_gets_no_answer(
-    hostile_server,
+    scripted_server,
 ):
     from tests.factories import owe_confirmations
     from tests.processes import ManagePy
 
     owe_confirmations(make_appeal(), 5)
-    server = hostile_server({"MAIL": [None]})  # Reads the envelope, never answers.
+    server = scripted_server({"MAIL": [None]})  # Reads the envelope, never answers.
     with ManagePy(
         "send_due_emails",
         "--watch",
@@ -477,9 +305,9 @@ def test_sigterm_ends_the_mailer_in_5_s_while_a_pipelined_envelope_gets_no_answe
 
 
 def test_multi_line_replies_dribbled_byte_by_byte_keep_the_pipeline_in_step(
-    hostile_server,
+    scripted_server,
 ):
-    server = hostile_server(
+    server = scripted_server(
         {
             "MAIL": ["250-2.1.0 Sender\r\n250-looks\r\n250 2.1.0 OK"],
             "RCPT": ["250-2.1.5 Recipient\r\n250 2.1.5 OK"],
@@ -503,13 +331,13 @@ def test_multi_line_replies_dribbled_byte_by_byte_keep_the_pipeline_in_step(
 @with_and_without_pipelining
 @pytest.mark.django_db(transaction=True)
 def test_an_email_whose_acceptance_timed_out_is_retried_later_not_sent_again_at_once(
-    hostile_server, settings, pipelining
+    scripted_server, settings, pipelining
 ):
     # The server took the first email over this connection, then never answers
     # the end of the second: it may have taken it. Only a kept connection closed
     # while idle (nothing sent on it) is worth an immediate second try.
     owe("s0@example.org", "s1@example.org")
-    server = hostile_server({"END": ["250 OK", None]}, pipelining=pipelining)
+    server = scripted_server({"END": ["250 OK", None]}, pipelining=pipelining)
     send_to(settings, server.port, timeout=1)
     worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
     try:

@@ -4,42 +4,30 @@ Against the real SMTP sink (scripts/smtp_sink.py) with and without PIPELINING, a
 against a scripted server in a thread for replies the sink never gives.
 """
 
-import contextlib
 import smtplib
-import socket
 import threading
 from collections import Counter
 
 import pytest
 from django.core import mail
-from django.db import OperationalError, connections
+from django.db import OperationalError
 
 from appeals.mail import intake, sender, wire
 from appeals.mail.sender import Pace, Sender
-from appeals.mail.wire import Envelope, plain_text_bytes
+from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail
 from tests.factories import make_appeal, make_signature
+from tests.mail.scripted_server import (
+    FROM,
+    connected,
+    ours,
+    what_happens,
+    with_and_without_pipelining,
+)
 from tests.mail_backends import LOCMEM
 from tests.processes import SmtpSink
 
 State = OutgoingEmail.State
-
-FROM = "noreply@example.org"
-
-with_and_without_pipelining = pytest.mark.parametrize(
-    "pipelining", [True, False], ids=["pipelining", "one-at-a-time"]
-)
-
-
-def ours(to: list[str], *, subject: str = "Hello", body: str = "Hi.\n") -> bytes:
-    """A message as our backend writes it."""
-    return plain_text_bytes(
-        subject=subject,
-        body=body,
-        from_email=FROM,
-        to=to,
-        message_id=f"<{subject.encode().hex()}@example.org>",
-    )
 
 
 def plain_7bit(to: str, body: str) -> bytes:
@@ -53,12 +41,6 @@ def plain_7bit(to: str, body: str) -> bytes:
         "Content-Transfer-Encoding: 7bit",
     ]
     return ("\r\n".join(headers) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
-
-
-def connected(port: int) -> smtplib.SMTP:
-    smtp = smtplib.SMTP("127.0.0.1", port, timeout=5)
-    smtp.ehlo()
-    return smtp
 
 
 # --- Against the real sink ---------------------------------------------------
@@ -159,146 +141,6 @@ def test_a_message_refused_after_data_raises_554_and_the_connection_sends_on(
 # --- Against a scripted server -----------------------------------------------
 
 
-class ScriptedServer:
-    """An SMTP server in a thread that answers each command from a script.
-
-    `replies` maps a verb (MAIL, RCPT, DATA, or END for the message's end) to the
-    replies it gets in turn, the last one repeated; other commands are answered as
-    a plain server would, and DATA with 503 unless MAIL and a RCPT were taken. A
-    reply starting 421 closes the server's side (then it reads to the end). Each
-    line received is kept in `received`, each whole message in `messages`;
-    `on_data(recipients)` is called, in the server's thread, on a message's first
-    line of data.
-    """
-
-    def __init__(self, replies=None, *, pipelining=True, on_data=None):
-        self.replies = {verb: list(said) for verb, said in (replies or {}).items()}
-        self.pipelining = pipelining
-        self.on_data = on_data
-        self.received: list[bytes] = []
-        self.messages: list[bytes] = []
-        self.connections = 0
-        self.hung_up = threading.Event()  # The client closed its side.
-        self.errors: list[BaseException] = []
-        self._stop = threading.Event()
-        self._conn = None
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._conn is not None:
-            with contextlib.suppress(OSError):
-                self._conn.shutdown(socket.SHUT_RDWR)
-        self.thread.join(10)
-        self.listener.close()
-        assert not self.thread.is_alive(), "the scripted server did not stop"
-
-    def _reply(self, verb: str, default: str) -> str:
-        answers = self.replies.get(verb)
-        if not answers:
-            return default
-        return answers.pop(0) if len(answers) > 1 else answers[0]
-
-    def _serve(self) -> None:
-        try:
-            while not self._stop.is_set():
-                try:
-                    conn, _address = self.listener.accept()
-                except TimeoutError:
-                    continue
-                self.connections += 1
-                self._conn = conn
-                with conn:
-                    conn.settimeout(None)
-                    self._session(conn)
-        except BaseException as error:  # Seen by the test, not lost in the thread.
-            self.errors.append(error)
-        finally:
-            connections.close_all()  # This thread's database connection, if any.
-
-    def _session(self, conn: socket.socket) -> None:
-        file = conn.makefile("rb")
-        open_for_writing = True
-
-        def say(reply: str) -> None:
-            nonlocal open_for_writing
-            if not open_for_writing:
-                return
-            conn.sendall(reply.encode() + b"\r\n")
-            if reply.startswith("421"):
-                conn.shutdown(socket.SHUT_WR)
-                open_for_writing = False
-
-        say("220 scripted ESMTP")
-        mail_taken, recipients, data = False, [], None
-        for line in iter(file.readline, b""):
-            self.received.append(line)
-            if data is not None:
-                if line == b".\r\n":
-                    self.messages.append(b"".join(data))
-                    data, mail_taken, recipients = None, False, []
-                    say(self._reply("END", "250 2.0.0 OK"))
-                    continue
-                if not data and self.on_data:
-                    self.on_data(list(recipients))
-                data.append(line)
-                continue
-            verb = line[:4].decode().upper()
-            if verb in ("EHLO", "HELO"):
-                extensions = ["PIPELINING"] if self.pipelining else []
-                *lines, last = ["scripted", *extensions, "8BITMIME"]
-                say("".join(f"250-{x}\r\n" for x in lines) + f"250 {last}")
-            elif verb == "MAIL":
-                answer = self._reply("MAIL", "250 2.1.0 OK")
-                mail_taken = answer.startswith("250")
-                say(answer)
-            elif verb == "RCPT":
-                default = "250 2.1.5 OK" if mail_taken else "503 5.5.1 MAIL first"
-                answer = self._reply("RCPT", default)
-                if answer.startswith("25"):
-                    recipients.append(line[8:].decode().strip().strip("<>"))
-                say(answer)
-            elif verb == "DATA":
-                taken = mail_taken and recipients
-                answer = self._reply("DATA", "354 Go on" if taken else "503 5.5.1 RCPT")
-                if answer.startswith("354"):
-                    data = []
-                say(answer)
-            elif verb == "RSET":
-                mail_taken, recipients = False, []
-                say("250 2.0.0 OK")
-            elif verb == "QUIT":
-                say("221 2.0.0 Bye")
-                break
-            else:
-                say("250 2.0.0 OK")
-        else:
-            self.hung_up.set()
-
-
-@pytest.fixture
-def scripted_server():
-    """Start scripted servers with start(**options); each is stopped after the test."""
-    started = []
-
-    def start(replies=None, **options) -> ScriptedServer:
-        server = ScriptedServer(replies, **options)
-        started.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in started:
-            server.stop()
-        for server in started:
-            assert server.errors == []
-
-
 ENVELOPE = [
     b"MAIL FROM:<noreply@example.org>\r\n",
     b"RCPT TO:<ann@example.org>\r\n",
@@ -306,7 +148,7 @@ ENVELOPE = [
 ]
 
 
-def commands(server: ScriptedServer) -> list[bytes]:
+def commands(server) -> list[bytes]:
     """What the server received after EHLO, line by line."""
     return server.received[1:]
 
@@ -331,7 +173,7 @@ def test_a_sender_refused_at_mail_raises_and_no_message_data_is_sent(
         b".\r\n",
         b"QUIT\r\n",  # As smtplib's context manager spells it.
     ]
-    assert server.messages == [message]
+    assert server.texts == [message]
 
 
 def test_a_server_closing_at_mail_raises_and_the_client_hangs_up(scripted_server):
@@ -346,7 +188,7 @@ def test_a_server_closing_at_mail_raises_and_the_client_hangs_up(scripted_server
 
     assert refused.value.smtp_code == 421
     assert commands(server) == ENVELOPE
-    assert server.messages == []
+    assert server.texts == []
 
 
 def test_data_opened_although_every_recipient_was_refused_is_hung_up_on(
@@ -374,7 +216,7 @@ def test_data_opened_although_every_recipient_was_refused_is_hung_up_on(
         b"RCPT TO:<bob@example.org>\r\n",
         b"DATA\r\n",
     ]
-    assert server.messages == []
+    assert server.texts == []
 
 
 def test_a_server_closing_after_the_data_raises_421_and_the_client_hangs_up(
@@ -395,26 +237,6 @@ def test_a_server_closing_after_the_data_raises_421_and_the_client_hangs_up(
         *message.splitlines(keepends=True),
         b".\r\n",
     ]
-
-
-def what_happens(port: int, way: str, recipients: list[str]):
-    """Send one message to the server `way` (sendmail or envelope); say what came of
-    it: the exception and its codes (or "sent" and the refused), and whether the
-    client hung up."""
-    message = ours(recipients)
-    with connected(port) as smtp:
-        try:
-            if way == "sendmail":
-                refused = smtp.sendmail(FROM, recipients, message)
-            else:
-                refused = Envelope(smtp, FROM, recipients, message).finish()
-            said = ("sent", {to: code for to, (code, _) in refused.items()})
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = {to: code for to, (code, _) in error.recipients.items()}
-            said = (type(error).__name__, codes)
-        except smtplib.SMTPResponseException as error:
-            said = (type(error).__name__, error.smtp_code)
-        return said, smtp.sock is None
 
 
 TWO = ["ann@example.org", "bob@example.org"]
