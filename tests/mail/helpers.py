@@ -1,9 +1,11 @@
-"""What the mail tests share: signing as a visitor, who got mail, each email's state."""
+"""What the mail tests share: signing as a visitor, emails owed and where they go,
+who got mail, each email's state."""
 
 from django.urls import reverse
 
-from appeals.models import OutgoingEmail
-from tests.factories import form_shown
+from appeals.mail import intake
+from appeals.models import Appeal, OutgoingEmail
+from tests.factories import form_shown, make_appeal, make_signature
 
 
 def sign(client, appeal, email):
@@ -30,3 +32,33 @@ def states() -> dict[str, str]:
         message.signature.email_normalized: message.state
         for message in OutgoingEmail.objects.select_related("signature")
     }
+
+
+def owe(*addresses: str) -> Appeal:
+    """Queue a confirmation email to each address, screened already."""
+    appeal = make_appeal()
+    for address in addresses:
+        make_signature(
+            appeal, email=address, status="pending", email_due="confirm", ip_hash=""
+        )
+    intake.take_in()
+    return appeal
+
+
+def send_to(settings, port: int, timeout: float = 5) -> None:
+    """Send through our SMTP backend to a server on this machine."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "appeals.mail.wire.SMTPBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": timeout},
+        }
+    }
+
+
+def sent_addresses() -> set[str]:
+    """The addresses whose emails are recorded as sent."""
+    return set(
+        OutgoingEmail.objects.filter(state=OutgoingEmail.State.SENT).values_list(
+            "signature__email", flat=True
+        )
+    )

@@ -16,11 +16,12 @@ import pytest
 from django.db import InterfaceError
 
 from appeals import services
-from appeals.mail import intake, sender
+from appeals.mail import sender
 from appeals.mail.sender import Pace, Sender, ServerUnreachable
 from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail, Signature
-from tests.factories import make_appeal, make_signature
+from tests.factories import make_appeal
+from tests.mail.helpers import owe, send_to, sent_addresses
 from tests.mail.scripted_server import (
     FROM,
     ours,
@@ -53,25 +54,6 @@ def test_envelope_raises_as_sendmail_when_the_server_hangs_up_after_a_refusal(
     envelope_said, _ = what_happens(pipelined.port, "envelope", ["ann@example.org"])
 
     assert envelope_said == said
-
-
-def owe(*addresses: str):
-    appeal = make_appeal()
-    for address in addresses:
-        make_signature(
-            appeal, email=address, status="pending", email_due="confirm", ip_hash=""
-        )
-    intake.take_in()
-    return appeal
-
-
-def send_to(settings, port: int, timeout: float = 5) -> None:
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "appeals.mail.wire.SMTPBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": timeout},
-        }
-    }
 
 
 @with_and_without_pipelining
@@ -122,14 +104,6 @@ def test_a_server_refusing_the_sender_and_hanging_up_makes_emails_wait_uncounted
 
 
 # --- Bug 2: an envelope left open on a kept connection --------------------------
-
-
-def sent_addresses() -> set[str]:
-    return set(
-        OutgoingEmail.objects.filter(state=State.SENT).values_list(
-            "signature__email", flat=True
-        )
-    )
 
 
 def send_until_done(worker: Sender) -> None:

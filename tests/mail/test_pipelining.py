@@ -12,11 +12,11 @@ import pytest
 from django.core import mail
 from django.db import OperationalError
 
-from appeals.mail import intake, sender, wire
+from appeals.mail import sender, wire
 from appeals.mail.sender import Pace, Sender
 from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail
-from tests.factories import make_appeal, make_signature
+from tests.mail.helpers import owe, send_to, sent_addresses
 from tests.mail.scripted_server import (
     FROM,
     connected,
@@ -275,33 +275,6 @@ def test_the_envelope_raises_what_sendmail_raises(scripted_server, script):
 
 
 # --- The sender -------------------------------------------------------------
-
-
-def owe(*addresses: str) -> None:
-    """Queue a confirmation email to each address."""
-    appeal = make_appeal()
-    for address in addresses:
-        make_signature(
-            appeal, email=address, status="pending", email_due="confirm", ip_hash=""
-        )
-    intake.take_in()
-
-
-def send_to(settings, port: int) -> None:
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "appeals.mail.wire.SMTPBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
-        }
-    }
-
-
-def sent_addresses() -> set[str]:
-    return set(
-        OutgoingEmail.objects.filter(state=State.SENT).values_list(
-            "signature__email", flat=True
-        )
-    )
 
 
 @with_and_without_pipelining
