@@ -307,12 +307,15 @@ class Sender:
                 lost |= {held.pk for held in self.held} - ours
             if message.pk in lost:
                 continue
-            if time.monotonic() - read_at > FRESH_SECONDS:
-                read_at = time.monotonic()
-                read_again(self.held)
-                self.drafts = Drafts()
             self.current = message
             try:
+                # Connecting may take seconds (TLS, AUTH): the signatures are read
+                # again after it, so one rejected or withdrawn meanwhile gets none.
+                self.connect()
+                if time.monotonic() - read_at > FRESH_SECONDS:
+                    read_at = time.monotonic()
+                    read_again(self.held)
+                    self.drafts = Drafts()
                 outcome = self.send(message)
             except ServerUnreachable:
                 self.recover()  # What went is recorded now, not after the pause.
@@ -329,6 +332,20 @@ class Sender:
 
     def send(self, message: OutgoingEmail) -> Outcome:
         """Send one message; say what became of it (raise ServerUnreachable)."""
+        outcome = self.write_and_deliver(message)
+        if outcome.state == State.FAILED:
+            # Not set back when the sender pauses: after the pause, the first
+            # refusal makes it wait again, and fails no other email.
+            self.refusals += 1
+            if self.refusals >= self.REFUSALS_IN_A_ROW:
+                self.disconnect()
+                self.unrecorded.append(Outcome(message, State.QUEUED, outcome.reply))
+                raise ServerUnreachable(f"refuses every email: {outcome.reply}")
+        elif outcome.state != State.CANCELLED:
+            self.refusals = 0
+        return outcome
+
+    def write_and_deliver(self, message: OutgoingEmail, *, again=False) -> Outcome:
         try:
             if not still_needed(message):
                 return Outcome(message, State.CANCELLED)
@@ -342,17 +359,7 @@ class Sender:
             # up the others: it fails alone, and staff can retry it once fixed.
             logger.exception("Could not write outgoing email %s", message.pk)
             return Outcome(message, State.FAILED, f"Could not write it: {error!r}")
-        outcome = self.deliver(message, email)
-        if outcome.state == State.FAILED:
-            self.refusals += 1
-            if self.refusals >= self.REFUSALS_IN_A_ROW:
-                self.refusals = 0
-                self.disconnect()
-                self.unrecorded.append(Outcome(message, State.QUEUED, outcome.reply))
-                raise ServerUnreachable(f"refuses every email: {outcome.reply}")
-        else:
-            self.refusals = 0
-        return outcome
+        return self.deliver(message, email, again=again)
 
     def deliver(self, message: OutgoingEmail, email, *, again: bool = False) -> Outcome:
         sending = None
@@ -389,6 +396,14 @@ class Sender:
             code, reply = next(iter(error.recipients.values()))
             self.disconnect_if_hung_up()
             return self.refused(message, code, reply)
+        idle_for_long = self.reused and not again
+        closed_while_idle = (
+            isinstance(error, smtplib.SMTPSenderRefused) and error.smtp_code == 421
+        )
+        if idle_for_long and closed_while_idle:
+            # "421 ... timeout exceeded": how Postfix and Exim close a kept
+            # connection that sat idle too long. Nothing was sent on it.
+            return self.send_again(message)
         if isinstance(error, SERVER_TROUBLE):
             self.disconnect()
             reply = _reply(error.smtp_code, error.smtp_error)
@@ -397,14 +412,13 @@ class Sender:
             self.disconnect_if_hung_up()
             return self.refused(message, error.smtp_code, error.smtp_error)
         if isinstance(error, smtplib.SMTPServerDisconnected):
-            reused = self.reused
             self.disconnect()
             text_sent = sending is not None and sending.text_sent
             timed_out = isinstance(error.__context__, TimeoutError)
-            if reused and not again and not text_sent and not timed_out:
+            if idle_for_long and not text_sent and not timed_out:
                 # A kept connection the server closed while it sat idle: nothing
                 # was sent on it, so try once on a new one.
-                return self.deliver(message, email, again=True)
+                return self.send_again(message)
             return Outcome(message, State.RETRYING, _describe(error))
         if isinstance(error, smtplib.SMTPException | OSError):
             # Connection lost or timed out mid-message: whether it arrived is
@@ -423,6 +437,14 @@ class Sender:
         # reply names no address.
         logger.error("Could not send outgoing email %s", message.pk, exc_info=error)
         return Outcome(message, State.FAILED, f"Could not send it: {problem}")
+
+    def send_again(self, message: OutgoingEmail) -> Outcome:
+        """Try once more on a new connection, the signature read again after
+        connecting (raise ServerUnreachable)."""
+        self.disconnect()
+        self.connect()
+        read_again([message])
+        return self.write_and_deliver(message, again=True)
 
     def refused(self, message, code: int, reply) -> Outcome:
         permanent = 500 <= code < 600

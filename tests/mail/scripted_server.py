@@ -34,14 +34,29 @@ class ScriptedServer:
     never answers. A reply starting 421 closes the server's side too. Each line
     received is kept in `received`, each whole message in `messages` with its
     recipients; `on_data(recipients)` is called, in the server's thread, on a
-    message's first line of data. `dribble` sends replies a byte at a time.
+    message's first line of data. `dribble` sends replies a byte at a time;
+    `idle_timeout` says "421 ... timeout" to a connection quiet that long and closes
+    it, as Postfix and Exim do; `hold_greeting` (an Event) holds the greeting back
+    until it is set (a slow server); `accepted` is set once a client connects.
     """
 
-    def __init__(self, replies=None, *, pipelining=True, on_data=None, dribble=False):
+    def __init__(
+        self,
+        replies=None,
+        *,
+        pipelining=True,
+        on_data=None,
+        dribble=False,
+        idle_timeout=None,
+        hold_greeting=None,
+    ):
         self.replies = {verb: list(said) for verb, said in (replies or {}).items()}
         self.pipelining = pipelining
         self.on_data = on_data
         self.dribble = dribble
+        self.idle_timeout = idle_timeout
+        self.hold_greeting = hold_greeting
+        self.accepted = threading.Event()
         self.received: list[bytes] = []
         self.messages: list[tuple[list[str], bytes]] = []
         self.connections = 0
@@ -61,6 +76,8 @@ class ScriptedServer:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.hold_greeting is not None:
+            self.hold_greeting.set()
         if self._conn is not None:
             with contextlib.suppress(OSError):
                 self._conn.shutdown(socket.SHUT_RDWR)
@@ -83,8 +100,9 @@ class ScriptedServer:
                     continue
                 self.connections += 1
                 self._conn = conn
-                with conn:
-                    conn.settimeout(None)
+                self.accepted.set()
+                with conn, contextlib.suppress(ConnectionError):  # The client left.
+                    conn.settimeout(self.idle_timeout)
                     self._session(conn)
         except BaseException as error:  # Seen by the test, not lost in the thread.
             self.errors.append(error)
@@ -110,9 +128,19 @@ class ScriptedServer:
                 conn.shutdown(socket.SHUT_WR)
                 open_for_writing = False
 
+        if self.hold_greeting is not None:
+            self.hold_greeting.wait(10)
         say("220 scripted ESMTP")
         mail_taken, recipients, data = False, [], None
-        for line in iter(file.readline, b""):
+        while True:
+            try:
+                line = file.readline()
+            except TimeoutError:  # Quiet for idle_timeout.
+                say("421 4.4.2 scripted Error: timeout exceeded")
+                return
+            if not line:
+                self.hung_up.set()
+                return
             self.received.append(line)
             if data is not None:
                 if line == b".\r\n":
@@ -150,11 +178,9 @@ class ScriptedServer:
                 say("250 2.0.0 OK")
             elif verb == "QUIT":
                 say("221 2.0.0 Bye")
-                break
+                return
             else:
                 say("250 2.0.0 OK")
-        else:
-            self.hung_up.set()
 
 
 def _text(answer) -> str:
