@@ -3,7 +3,7 @@ who got mail, each email's state."""
 
 from django.urls import reverse
 
-from appeals.mail import intake
+from appeals.mail import intake, sender
 from appeals.models import Appeal, OutgoingEmail
 from tests.factories import form_shown, make_appeal, make_signature
 
@@ -62,3 +62,18 @@ def sent_addresses() -> set[str]:
             "signature__email", flat=True
         )
     )
+
+
+def record_fails_once(monkeypatch, error: Exception) -> list[int]:
+    """Make the first attempt to record an outcome raise `error`; return the list
+    that gets the message it failed for."""
+    record, failures = sender.record, []
+
+    def fails_once(outcome, **kwargs):
+        if not failures:
+            failures.append(outcome.message.pk)
+            raise error
+        return record(outcome, **kwargs)
+
+    monkeypatch.setattr(sender, "record", fails_once)
+    return failures

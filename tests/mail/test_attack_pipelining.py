@@ -16,12 +16,11 @@ import pytest
 from django.db import InterfaceError
 
 from appeals import services
-from appeals.mail import sender
 from appeals.mail.sender import Pace, Sender, ServerUnreachable
 from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail, Signature
 from tests.factories import make_appeal
-from tests.mail.helpers import owe, send_to, sent_addresses
+from tests.mail.helpers import owe, record_fails_once, send_to, sent_addresses
 from tests.mail.scripted_server import (
     FROM,
     ours,
@@ -124,15 +123,9 @@ def test_a_non_database_error_while_recording_sends_no_email_to_another_signer(
     # DatabaseError: deliver() takes it for a fault of the email, and keeps the
     # connection with the pipelined envelope open and its replies unread.
     owe("s0@example.org", "s1@example.org", "s2@example.org")
-    record, failures = sender.record, []
-
-    def fails_once(outcome, **kwargs):
-        if not failures:
-            failures.append(outcome.message.pk)
-            raise InterfaceError("connection already closed")
-        return record(outcome, **kwargs)
-
-    monkeypatch.setattr(sender, "record", fails_once)
+    failures = record_fails_once(
+        monkeypatch, InterfaceError("connection already closed")
+    )
     with SmtpSink(pipelining=True) as sink:
         send_to(settings, sink.port)
         worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
@@ -161,15 +154,9 @@ def test_a_non_database_error_while_recording_sends_no_signers_link_to_another(
 ):
     # The same, against a server that keeps what it is given byte for byte.
     owe("s0@example.org", "s1@example.org", "s2@example.org")
-    record, failures = sender.record, []
-
-    def fails_once(outcome, **kwargs):
-        if not failures:
-            failures.append(outcome.message.pk)
-            raise InterfaceError("connection already closed")
-        return record(outcome, **kwargs)
-
-    monkeypatch.setattr(sender, "record", fails_once)
+    failures = record_fails_once(
+        monkeypatch, InterfaceError("connection already closed")
+    )
     server = scripted_server()
     send_to(settings, server.port)
     worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))

@@ -12,11 +12,11 @@ import pytest
 from django.core import mail
 from django.db import OperationalError
 
-from appeals.mail import sender, wire
+from appeals.mail import wire
 from appeals.mail.sender import Pace, Sender
 from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail
-from tests.mail.helpers import owe, send_to, sent_addresses
+from tests.mail.helpers import owe, record_fails_once, send_to, sent_addresses
 from tests.mail.scripted_server import (
     FROM,
     connected,
@@ -311,15 +311,9 @@ def test_a_database_error_while_recording_drops_the_connection_and_sends_nothing
     settings, monkeypatch, pipelining
 ):
     owe("s0@example.org", "s1@example.org")
-    record, failures = sender.record, []
-
-    def fails_once(outcome, **kwargs):
-        if not failures:
-            failures.append(outcome.message.pk)
-            raise OperationalError("server closed the connection unexpectedly")
-        return record(outcome, **kwargs)
-
-    monkeypatch.setattr(sender, "record", fails_once)
+    failures = record_fails_once(
+        monkeypatch, OperationalError("server closed the connection unexpectedly")
+    )
     with SmtpSink(pipelining=pipelining) as sink:
         send_to(settings, sink.port)
         worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
