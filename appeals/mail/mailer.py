@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, connection
+from django.db import Error, connection
 
 from appeals.mail import fanout, intake
 from appeals.mail.sender import Pace, Sender, ServerUnreachable, give_back
@@ -158,7 +158,7 @@ class Mailer:
                     )
                     self.stop.wait(pause)
                     continue
-                except (DatabaseError, InterfaceError):
+                except Error:  # DatabaseError, and InterfaceError beside it.
                     logger.exception("Database unreachable; trying again shortly")
                     connection.close()
                     self.stop.wait(1)
@@ -179,7 +179,7 @@ class Mailer:
         """Run a job of the main thread; log and wait out any failure."""
         try:
             return job()
-        except (DatabaseError, InterfaceError):
+        except Error:
             logger.exception("Database unreachable while %s; trying again", doing)
             connection.close()
         except Exception:
@@ -212,7 +212,7 @@ class Mailer:
                 if thread.is_alive():
                     untried = [m for m in sender.held if m is not sender.current]
                     given += give_back(mailer_id=sender.mailer_id, messages=untried)
-        except (DatabaseError, InterfaceError):
+        except Error:
             logger.warning("Could not give back claims: they return with their lease")
         finally:
             connection.close()

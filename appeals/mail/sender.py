@@ -27,7 +27,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import mail
-from django.db import DatabaseError, InterfaceError, connection, transaction
+from django.db import Error, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -352,7 +352,7 @@ class Sender:
             if message.update and message.update.state == message.update.State.PAUSED:
                 return Outcome(message, State.HELD)  # Until staff resume it.
             email = render_queued(message, drafts=self.drafts)
-        except (DatabaseError, InterfaceError):
+        except Error:  # DatabaseError, and InterfaceError beside it.
             raise
         except Exception as error:
             # A fault in this one email (a bug, a broken template) must not hold
@@ -369,7 +369,7 @@ class Sender:
         except ServerUnreachable:
             raise
         except Exception as error:
-            return self.attempt_failed(message, email, error, sending, again=again)
+            return self.attempt_failed(message, error, sending, again=again)
         try:
             # The outcomes so far are written while the server reads this
             # envelope, and always before this message goes: a mailer killed at
@@ -383,12 +383,12 @@ class Sender:
         try:
             sending.finish()
         except Exception as error:
-            return self.attempt_failed(message, email, error, sending, again=again)
+            return self.attempt_failed(message, error, sending, again=again)
         self.reused = True
         return Outcome(message, State.SENT)
 
     def attempt_failed(
-        self, message: OutgoingEmail, email, error: Exception, sending, *, again: bool
+        self, message: OutgoingEmail, error: Exception, sending, *, again: bool
     ) -> Outcome:
         """What a failed attempt means for its message (raise ServerUnreachable if
         it says nothing about this message)."""
@@ -499,7 +499,7 @@ class Sender:
         self.disconnect()
         try:
             self.recover()
-        except (DatabaseError, InterfaceError):
+        except Error:
             logger.warning("Could not record the last outcomes: database unreachable")
 
 

@@ -1,9 +1,13 @@
 """What the mail tests share: signing as a visitor, emails owed and where they go,
 who got mail, each email's state."""
 
+import contextlib
+import threading
+
 from django.urls import reverse
 
 from appeals.mail import intake, sender
+from appeals.mail.sender import Pace, Sender
 from appeals.models import Appeal, OutgoingEmail
 from tests.factories import form_shown, make_appeal, make_signature
 
@@ -77,3 +81,13 @@ def record_fails_once(monkeypatch, error: Exception) -> list[int]:
 
     monkeypatch.setattr(sender, "record", fails_once)
     return failures
+
+
+@contextlib.contextmanager
+def a_sender(*, pace: float = 0):
+    """One of the mailer's senders, closed (what it holds given back) after use."""
+    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(pace))
+    try:
+        yield worker
+    finally:
+        worker.close()

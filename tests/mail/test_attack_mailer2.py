@@ -16,7 +16,7 @@ from appeals import services
 from appeals.mail.mailer import Mailer
 from appeals.mail.sender import FRESH_SECONDS, Pace, Sender, ServerUnreachable
 from appeals.models import OutgoingEmail, Signature
-from tests.mail.helpers import owe, send_to
+from tests.mail.helpers import a_sender, owe, send_to
 
 State = OutgoingEmail.State
 
@@ -128,11 +128,8 @@ def test_a_signature_rejected_while_the_sender_connects_gets_no_email(
 
     rejecting = threading.Thread(target=moderator, daemon=True)
     rejecting.start()
-    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
-    try:
+    with a_sender() as worker:
         worker.send_batch()
-    finally:
-        worker.close()
         rejecting.join(10)
 
     assert Signature.objects.get().status == Signature.Status.REJECTED

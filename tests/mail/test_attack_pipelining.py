@@ -20,7 +20,7 @@ from appeals.mail.sender import Pace, Sender, ServerUnreachable
 from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail, Signature
 from tests.factories import make_appeal
-from tests.mail.helpers import owe, record_fails_once, send_to, sent_addresses
+from tests.mail.helpers import a_sender, owe, record_fails_once, send_to, sent_addresses
 from tests.mail.scripted_server import (
     FROM,
     ours,
@@ -67,11 +67,8 @@ def test_an_address_refused_550_then_hung_up_on_fails_with_the_servers_answer(
         {"RCPT": [("550 5.1.1 No such user", "close")]}, pipelining=pipelining
     )
     send_to(settings, server.port)
-    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
-    try:
+    with a_sender() as worker:
         worker.send_batch()
-    finally:
-        worker.close()
 
     email = OutgoingEmail.objects.get()
     assert (email.state, email.last_error) == (State.FAILED, "550 5.1.1 No such user")
@@ -128,11 +125,8 @@ def test_a_non_database_error_while_recording_sends_no_email_to_another_signer(
     )
     with SmtpSink(pipelining=True) as sink:
         send_to(settings, sink.port)
-        worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
-        try:
+        with a_sender() as worker:
             send_until_done(worker)
-        finally:
-            worker.close()
         got = sink.messages()
 
     assert len(failures) == 1
@@ -159,11 +153,8 @@ def test_a_non_database_error_while_recording_sends_no_signers_link_to_another(
     )
     server = scripted_server()
     send_to(settings, server.port)
-    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
-    try:
+    with a_sender() as worker:
         send_until_done(worker)
-    finally:
-        worker.close()
 
     assert len(failures) == 1
     for recipients, data in server.messages:
@@ -300,11 +291,8 @@ def test_an_email_whose_acceptance_timed_out_is_retried_later_not_sent_again_at_
     owe("s0@example.org", "s1@example.org")
     server = scripted_server({"END": ["250 OK", None]}, pipelining=pipelining)
     send_to(settings, server.port, timeout=1)
-    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
-    try:
+    with a_sender() as worker:
         worker.send_batch()
-    finally:
-        worker.close()
 
     states = dict(OutgoingEmail.objects.values_list("signature__email", "state"))
     assert states == {"s0@example.org": State.SENT, "s1@example.org": State.RETRYING}

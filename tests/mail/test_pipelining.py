@@ -16,7 +16,7 @@ from appeals.mail import wire
 from appeals.mail.sender import Pace, Sender
 from appeals.mail.wire import Envelope
 from appeals.models import OutgoingEmail
-from tests.mail.helpers import owe, record_fails_once, send_to, sent_addresses
+from tests.mail.helpers import a_sender, owe, record_fails_once, send_to, sent_addresses
 from tests.mail.scripted_server import (
     FROM,
     connected,
@@ -316,16 +316,13 @@ def test_a_database_error_while_recording_drops_the_connection_and_sends_nothing
     )
     with SmtpSink(pipelining=pipelining) as sink:
         send_to(settings, sink.port)
-        worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
-        try:
+        with a_sender() as worker:
             with pytest.raises(OperationalError):
                 worker.send_batch()
             dropped = worker.backend is None
             first_attempt = [message["to"] for message in sink.messages()]
             while worker.send_batch():
                 pass
-        finally:
-            worker.close()
         got = Counter(to for message in sink.messages() for to in message["to"])
 
     assert len(failures) == 1
@@ -394,11 +391,8 @@ def test_after_hanging_up_on_a_server_out_of_step_the_next_email_still_goes(
         }
     )
     send_to(settings, server.port)
-    worker = Sender(mailer_id="me", stop=threading.Event(), pace=Pace(0))
-    try:
+    with a_sender() as worker:
         worker.send_batch()
-    finally:
-        worker.close()
 
     states = dict(OutgoingEmail.objects.values_list("signature__email", "state"))
     assert states == {"s0@example.org": "failed", "s1@example.org": "sent"}
