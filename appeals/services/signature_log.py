@@ -68,7 +68,9 @@ def record_changes(*, signature_ids: list[int], kind: LogEntry.Kind) -> int:
     """Owe the log a removal or restoration for each of these signatures.
 
     Each names the signature's addition; a signature counted before the log
-    existed is added first (the count and the log stay equal).
+    existed is added first, and one coming back that never had an addition (it
+    was rejected before the log existed) is only added: the count and the log
+    stay equal.
     """
     if not signature_ids:
         return 0
@@ -80,7 +82,11 @@ def record_changes(*, signature_ids: list[int], kind: LogEntry.Kind) -> int:
     hour = _this_hour()
     changes = []
     for signature in Signature.objects.filter(pk__in=signature_ids).order_by("pk"):
-        addition = additions.get(signature.pk) or record_addition(signature=signature)
+        addition = additions.get(signature.pk)
+        if addition is None:
+            addition = record_addition(signature=signature)
+            if kind in LogEntry.ADDING:
+                continue  # Its addition is the change.
         changes.append(
             LogEntry(
                 appeal_id=signature.appeal_id, kind=kind, refers_to=addition, hour=hour

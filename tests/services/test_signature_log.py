@@ -5,6 +5,7 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.utils import timezone
 
 from appeals import logkeys, merkle
 from appeals.models import LogCheckpoint, LogEntry, OutgoingEmail, Signature
@@ -110,6 +111,25 @@ def test_a_signature_counted_before_the_log_is_added_before_it_is_removed():
     assert list(
         LogEntry.objects.order_by("index").values_list("index", "kind", "refers_to")
     ) == [(0, "added", None), (1, "withdrawn", LogEntry.objects.get(index=0).pk)]
+
+
+@pytest.mark.django_db
+def test_a_signature_rejected_before_the_log_is_added_once_when_restored():
+    appeal = make_appeal()
+    confirmed(appeal, 1)
+    older = make_signature(  # Rejected before the log: no entry, not counted.
+        appeal, status="rejected", confirmed_at=timezone.now()
+    )
+    restore_signatures(signatures=Signature.objects.filter(pk=older.pk))
+    signature_log.append_pending()
+    fold_signature_counts()
+
+    checkpoint = signature_log.make_checkpoint(appeal=appeal)
+    appeal.refresh_from_db()
+    assert checkpoint.signature_count == appeal.signature_count == 2
+    assert list(
+        LogEntry.objects.filter(signature=older).values_list("kind", flat=True)
+    ) == ["added"]
 
 
 @pytest.mark.django_db
