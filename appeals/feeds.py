@@ -34,6 +34,7 @@ from appeals.models import (
     MirrorExport,
     Update,
 )
+from appeals.services import signature_log
 from appeals.timeline import timeline
 
 ENTRIES = 50
@@ -221,7 +222,7 @@ class AppealTimelineFeed(EntryFeed):
                 entries.append(event_entry(step.event, appeal=appeal))
             else:
                 entries.append(update_entry(step.update, appeal=appeal))
-        if checkpoint := appeal.original.log_checkpoints.first():
+        if checkpoint := signature_log.latest_checkpoint(appeal):
             entries.insert(0, checkpoint_entry(checkpoint, appeal=appeal))
         return entries
 

@@ -88,11 +88,7 @@ def check_receipt(appeal: Appeal, receipt: Receipt) -> ReceiptCheck:
     """Check a receipt against the latest checkpoint, as an outsider would."""
     appeal = appeal.original
     checkpoint = signature_log.latest_checkpoint(appeal)
-    entry = (
-        LogEntry.objects.filter(appeal=appeal, index=receipt.index)
-        .exclude(index=None)
-        .first()
-    )
+    entry = LogEntry.objects.filter(appeal=appeal, index=receipt.index).first()
     expected = commitment(
         appeal_id=appeal.pk, signature_id=receipt.signature_id, salt=receipt.salt
     )

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from appeals import logkeys
 from appeals.models.appeals import Appeal
 from appeals.models.signatures import Signature
 
@@ -184,7 +185,7 @@ class LogWitness(models.Model):
 
     @property
     def key_id(self) -> str:
-        return hashlib.sha256(base64.b64decode(self.public_key)).hexdigest()[:16]
+        return logkeys.key_id(base64.b64decode(self.public_key))
 
 
 class WitnessCosignature(models.Model):

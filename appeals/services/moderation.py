@@ -19,7 +19,6 @@ def reject_signatures(*, signatures: QuerySet[Signature]) -> int:
             status__in=[Signature.Status.REJECTED, Signature.Status.WITHDRAWN]
         ),
         to_status=lambda row: Signature.Status.REJECTED,
-        log_kinds=(LogEntry.Kind.RESTORED, LogEntry.Kind.REJECTED),
     )
 
 
@@ -33,11 +32,10 @@ def restore_signatures(*, signatures: QuerySet[Signature]) -> int:
             if row["confirmed_at"] is not None
             else Signature.Status.PENDING
         ),
-        log_kinds=(LogEntry.Kind.RESTORED, LogEntry.Kind.REJECTED),
     )
 
 
-def _move_signatures(signatures, *, to_status, log_kinds) -> int:
+def _move_signatures(signatures, *, to_status) -> int:
     """Change statuses row by row and record what that does to each count.
 
     Each move is a state transition: the rows are locked before their statuses are
@@ -65,9 +63,8 @@ def _move_signatures(signatures, *, to_status, log_kinds) -> int:
             Signature.objects.filter(
                 pk__in=pks[start : start + 1000], status=source
             ).update(status=target)
-    adding, removing = log_kinds
-    signature_log.record_changes(signature_ids=counted, kind=adding)
-    signature_log.record_changes(signature_ids=uncounted, kind=removing)
+    signature_log.record_changes(signature_ids=counted, kind=LogEntry.Kind.RESTORED)
+    signature_log.record_changes(signature_ids=uncounted, kind=LogEntry.Kind.REJECTED)
     change_counts(deltas)
     return len(rows)
 

@@ -228,11 +228,6 @@ def _proof(appeal_id: int, ranges, size: int) -> list[bytes]:
     return [merkle.range_hash(start, end, nodes) for start, end in ranges]
 
 
-def leaf_at(appeal_id: int, index: int) -> bytes | None:
-    node = _nodes(appeal_id, [merkle.node_key(0, index)])
-    return node.get(merkle.node_key(0, index))
-
-
 def latest_checkpoint(appeal: Appeal) -> LogCheckpoint | None:
     return appeal.original.log_checkpoints.first()
 
@@ -298,7 +293,7 @@ def checkpoint_due_logs(*, appeal_ids=None) -> list[LogCheckpoint]:
         appeals = appeals.filter(pk__in=appeal_ids)
     made = []
     for appeal in appeals.order_by("pk"):
-        latest = appeal.log_checkpoints.first()
+        latest = latest_checkpoint(appeal)
         if latest is not None and latest.made_at > due_before:
             continue
         if log_size(appeal.pk) > (latest.tree_size if latest else 0):

@@ -84,7 +84,7 @@ def appeal_json(request, appeal):
     )
     data = opendata.appeal_data(appeal)
     last_modified = opendata.changed_at(appeal)
-    checkpoint = appeal.original.log_checkpoints.first()
+    checkpoint = signature_log.latest_checkpoint(appeal)
     data["signature_log"] = {
         "checkpoints": absolute_url(
             reverse("data:log_checkpoints", args=[appeal.original.slug])
