@@ -229,7 +229,7 @@ class AppealTimelineFeed(EntryFeed):
 
 def checkpoint_entry(checkpoint: LogCheckpoint, *, appeal: Appeal) -> Entry:
     """The latest signed checkpoint of the signature log: its count and root."""
-    url = absolute_url(reverse("data:log_checkpoints", args=[appeal.original.slug]))
+    url = signature_log.checkpoints_url(appeal)
     description = format_html(
         "<p>{}</p><p><code>{}</code></p>",
         _(

@@ -69,7 +69,7 @@ def receipt_file(appeal: Appeal, receipt: Receipt) -> dict:
         "index": receipt.index,
         "signature_id": receipt.signature_id,
         "salt": receipt.salt.hex(),
-        "log": absolute_url(reverse("data:log_checkpoints", args=[slug])),
+        "log": signature_log.checkpoints_url(appeal),
         "keys": absolute_url(reverse("log_keys")),
     }
 

@@ -5,12 +5,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from appeals import exports, services
-from appeals.links import absolute_url
 from appeals.models import Appeal, ExportLog
 from appeals.services import signature_log
 from appealsite.spreadsheets import csv_bytes
@@ -76,9 +74,7 @@ class AppealExportsMixin:
                 "appeal": appeal,
                 "checkpoint": checkpoint,
                 "checkpoint_data": signature_log.checkpoint_data(checkpoint),
-                "checkpoints_url": absolute_url(
-                    reverse("data:log_checkpoints", args=[appeal.original.slug])
-                ),
+                "checkpoints_url": signature_log.checkpoints_url(appeal),
                 "names": mark_safe(exports.NAMES_PLACEHOLDER),
                 "cosignatures": appeal.organization_signatures.public().order_by("pk"),
                 "signature_count": checkpoint.signature_count,

@@ -14,12 +14,13 @@ change the first one left; SQLite runs one writer at a time anyway.
 
 from collections import Counter
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from appeals.models import Appeal, Signature, SignatureCountDelta
+from appeals.services.locks import hold_transaction_lock
 
 # How long count changes may wait before they are folded into the stored count.
 COUNT_REFRESH_SECONDS = 5
@@ -38,9 +39,7 @@ def fold_signature_counts() -> int:
 
 @transaction.atomic
 def _fold_batch() -> int:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FOLD_LOCK_ID])
+    hold_transaction_lock(FOLD_LOCK_ID)
     # In the order they were made: a -1 seen here has its +1 here or folded before.
     rows = list(
         SignatureCountDelta.objects.order_by("pk").values_list(

@@ -22,10 +22,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appeals import logkeys, merkle
+from appeals.links import absolute_url
 from appeals.models import (
     Appeal,
     LogCheckpoint,
@@ -37,6 +39,7 @@ from appeals.models import (
     WitnessCosignature,
 )
 from appeals.models.log import commitment
+from appeals.services.locks import hold_transaction_lock
 
 APPEND_BATCH_SIZE = 5000
 CHECKPOINT_INTERVAL = timedelta(hours=1)
@@ -106,9 +109,7 @@ def append_pending() -> set[int]:
 
 @transaction.atomic
 def _append_batch() -> set[int]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_ID])
+    hold_transaction_lock(APPEND_LOCK_ID)
     # In the order they were made: a removal comes after the addition it names.
     pending = list(
         LogEntry.objects.filter(index__isnull=True)
@@ -232,6 +233,11 @@ def latest_checkpoint(appeal: Appeal) -> LogCheckpoint | None:
     return appeal.original.log_checkpoints.first()
 
 
+def checkpoints_url(appeal: Appeal) -> str:
+    """The public address of an appeal's signed checkpoints."""
+    return absolute_url(reverse("data:log_checkpoints", args=[appeal.original.slug]))
+
+
 def checkpoint_origin(appeal_id: int) -> str:
     host = settings.SITE_URL.split("://", 1)[-1]
     return f"{host}/appeals/{appeal_id}/log"
@@ -241,9 +247,7 @@ def checkpoint_origin(appeal_id: int) -> str:
 def make_checkpoint(*, appeal: Appeal) -> LogCheckpoint:
     """Sign the appeal's log as it is now: size, root, count and the minute."""
     appeal = appeal.original
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_ID])
+    hold_transaction_lock(APPEND_LOCK_ID)
     size = log_size(appeal.pk)
     previous = (
         appeal.log_checkpoints.filter(tree_size__lte=size)

@@ -86,9 +86,7 @@ def appeal_json(request, appeal):
     last_modified = opendata.changed_at(appeal)
     checkpoint = signature_log.latest_checkpoint(appeal)
     data["signature_log"] = {
-        "checkpoints": absolute_url(
-            reverse("data:log_checkpoints", args=[appeal.original.slug])
-        ),
+        "checkpoints": signature_log.checkpoints_url(appeal),
         "latest_checkpoint": checkpoint and signature_log.checkpoint_data(checkpoint),
     }
     if checkpoint:
